@@ -1,0 +1,11 @@
+# Writes OUT: a C++ file defining dcloud::embeddedMigrations() from the .sql files in FILES.
+set(body "#include \"common/migrations.h\"\nnamespace dcloud {\nconst std::vector<Migration>& embeddedMigrations() {\n  static const std::vector<Migration> kMigrations = {\n")
+foreach(f IN LISTS FILES)
+  get_filename_component(name ${f} NAME_WE)
+  string(SUBSTRING ${name} 0 4 number)
+  math(EXPR version "${number}")
+  file(READ ${f} text)
+  set(body "${body}    {${version}, \"${name}\", R\"dcloudsql(${text})dcloudsql\"},\n")
+endforeach()
+set(body "${body}  };\n  return kMigrations;\n}\n}  // namespace dcloud\n")
+file(WRITE ${OUT} "${body}")
