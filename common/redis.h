@@ -48,7 +48,13 @@ class RedisPool {
 
  private:
   explicit RedisPool(RedisConfig config) : config_(std::move(config)) {}
-  struct Connection;
+  struct Connection {
+    redisContext* ctx = nullptr;
+    Connection() = default;
+    Connection(const Connection&) = delete;
+    Connection& operator=(const Connection&) = delete;
+    ~Connection();
+  };
   Result<std::unique_ptr<Connection>> take();
   void give(std::unique_ptr<Connection> conn);
   RedisConfig config_;

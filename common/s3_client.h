@@ -44,7 +44,6 @@ class S3Client {
   Result<bool> exists(const std::string& bucket, const std::string& key) const;
 
  private:
-  struct Prepared;
   Result<std::string> authorization(const std::string& method, const std::string& path,
                                     const std::string& payload_hash,
                                     std::map<std::string, std::string>& headers) const;

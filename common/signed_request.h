@@ -7,7 +7,8 @@
 // server's clock, and the (id, nonce) pair has not been seen before.
 
 #include <cstdint>
-#include <memory>
+#include <mutex>
+#include <set>
 #include <string>
 
 #include "common/clock.h"
@@ -61,8 +62,8 @@ class MemoryNonceStore final : public NonceStore {
                             std::int64_t ttl_millis) override;
 
  private:
-  struct Impl;
-  std::shared_ptr<Impl> impl_ = std::make_shared<Impl>();
+  std::mutex mutex_;
+  std::set<std::string> seen_;
 };
 
 class RequestVerifier {

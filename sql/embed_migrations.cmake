@@ -1,5 +1,6 @@
 # Writes OUT: a C++ file defining dcloud::embeddedMigrations() from the .sql files in FILES.
 set(body "#include \"common/migrations.h\"\nnamespace dcloud {\nconst std::vector<Migration>& embeddedMigrations() {\n  static const std::vector<Migration> kMigrations = {\n")
+string(REPLACE "|" ";" FILES "${FILES}")
 foreach(f IN LISTS FILES)
   get_filename_component(name ${f} NAME_WE)
   string(SUBSTRING ${name} 0 4 number)
