@@ -1,0 +1,44 @@
+#pragma once
+// The scheduler's REST API: users submit, list, inspect and cancel jobs and read accounts;
+// workers register, heartbeat, long-poll for leases, report progress and complete with a signed
+// usage receipt. Every route is signed (DCLOUD-ED25519); the principal is the caller.
+
+#include <cstdint>
+#include <string>
+
+#include "common/clock.h"
+#include "common/http_server.h"
+#include "common/metrics.h"
+#include "common/random.h"
+#include "scheduler/core/job_spec.h"
+#include "scheduler/dispatcher.h"
+#include "scheduler/gateway_admin.h"
+#include "scheduler/store.h"
+#include "scheduler/worker_signals.h"
+
+namespace dcloud::scheduler {
+
+struct ApiConfig {
+  std::string s3_endpoint;  // handed to workers with their credentials
+  std::string s3_region = "us-east-1";
+  std::int64_t heartbeat_interval_millis = 2000;
+  std::int64_t heartbeat_timeout_millis = 10'000;
+  std::int64_t lease_wait_max_millis = 20'000;
+  std::int64_t lost_lease_grace_seconds = 30;
+  core::SpecLimits limits;
+};
+
+struct ApiDeps {
+  ApiConfig config;
+  SchedulerStore& store;
+  WorkerSignals& signals;
+  Dispatcher& dispatcher;
+  GatewayAdmin& gateway;
+  const Clock& clock;
+  Random& random;
+  MetricsRegistry& metrics;
+};
+
+Router makeSchedulerRouter(const ApiDeps& deps);
+
+}  // namespace dcloud::scheduler

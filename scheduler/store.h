@@ -1,0 +1,168 @@
+#pragma once
+// The scheduler's PostgreSQL store: the truth about jobs, tasks, workers and the settlement
+// outbox. Every method is one transaction; errors come back as values (pqxx never escapes).
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/money.h"
+#include "common/pg.h"
+#include "common/receipt.h"
+#include "common/result.h"
+#include "scheduler/core/job_spec.h"
+#include "scheduler/core/matching.h"
+#include "scheduler/core/task_state.h"
+
+namespace dcloud::scheduler {
+
+struct NewJob {
+  std::string id;
+  std::string owner;
+  core::JobSpec spec;
+  std::string spec_json;
+  std::string output_bucket;
+  std::string output_prefix;
+  std::vector<core::TaskPlan> tasks;
+  std::vector<std::string> task_ids;
+  Micros hold = 0;
+};
+
+struct TaskView {
+  std::string id;
+  int index = 0;
+  int frame_first = 0;
+  int frame_last = 0;
+  std::string state;
+  int attempts = 0;
+  std::string worker_id;
+  std::optional<Micros> price;
+  std::optional<Micros> cost;
+  int frames_done = 0;
+  std::vector<std::string> outputs;
+  std::optional<int> exit_code;
+  std::string error;
+  bool settled = false;
+};
+
+struct JobView {
+  std::string id;
+  std::string owner;
+  std::string kind;
+  std::string name;
+  std::string state;
+  Micros max_price = 0;
+  Micros min_reputation = 0;
+  std::string output_bucket;
+  std::string output_prefix;
+  int task_count = 0;
+  std::string created_at;
+  std::string finished_at;
+  std::string spec_json;
+  core::TaskCounts counts;
+  Micros cost = 0;        // charged so far
+  Micros settled = 0;     // of which the ledger has settled
+  std::vector<TaskView> tasks;  // only from getJob
+};
+
+struct WorkerRecord {
+  std::string id;
+  std::string provider;
+  std::string hostname;
+  core::Resources capacity;
+  Micros price_core_hour = 0;
+  Micros price_gpu_hour = 0;
+  std::string offer_json;
+};
+
+// What a worker receives for one booking.
+struct Assignment {
+  std::string task_id;
+  std::string attempt_id;
+  std::string job_id;
+  std::string owner;
+  core::JobSpec spec;
+  std::string output_bucket;
+  std::string output_prefix;
+  int frame_first = 0;
+  int frame_last = 0;
+  Micros price = 0;
+};
+
+struct AccountView {
+  std::string id;
+  Micros balance = 0;
+  Micros reputation = 0;
+  Micros held = 0;  // escrow held for the owner's active jobs and unsettled charges
+};
+
+struct Completion {
+  std::string worker_id;
+  std::string task_id;
+  std::string attempt_id;
+  bool succeeded = false;
+  int exit_code = 0;
+  std::string error;
+  std::vector<std::string> outputs;
+  UsageReceipt receipt;
+  std::string receipt_signature;
+  std::string receipt_json;
+};
+
+struct CompletionResult {
+  std::string task_state;
+  std::string job_state;
+  Micros cost = 0;
+};
+
+class SchedulerStore {
+ public:
+  explicit SchedulerStore(PgPool& pool) : pool_(pool) {}
+
+  // Inserts the job and all its tasks in one transaction, after checking (in the same transaction,
+  // under a per-owner lock) that the owner's available balance covers job.hold:
+  // PaymentRequired/insufficient-funds otherwise.
+  Status createJob(const NewJob& job);
+  Result<std::vector<JobView>> listJobs(const std::string& owner, int limit);
+  // NotFound when the job does not exist or belongs to someone else.
+  Result<JobView> getJob(const std::string& owner, const std::string& job_id);
+  // Cancels every unfinished task; returns the attempt ids that were running (to stop workers).
+  Result<std::vector<std::string>> cancelJob(const std::string& owner, const std::string& job_id);
+
+  Status registerWorker(const WorkerRecord& worker);
+  // NotFound unless the worker exists, is alive and belongs to provider.
+  Status checkWorker(const std::string& worker_id, const std::string& provider);
+  // Alive workers as offers with free = capacity minus their active tasks' needs, and reputation
+  // from the ledger.
+  Result<std::vector<core::Offer>> loadOffers();
+  Result<std::vector<std::string>> aliveWorkerIds();
+  // Pending tasks of runnable jobs, owners' oldest jobs first, at most limit.
+  Result<std::vector<core::QueuedTask>> pendingTasks(int limit);
+  // Books each task (pending -> leased) with a fresh attempt id; skips tasks that are no longer
+  // pending or workers no longer alive. Returns the worker ids that got work.
+  Result<std::vector<std::string>> commitBookings(const std::vector<core::Booking>& bookings);
+  // Leased, undelivered tasks of this worker; marks them delivered.
+  Result<std::vector<Assignment>> takeAssignments(const std::string& worker_id);
+  // Undoes takeAssignments for attempts that could not be handed over.
+  Status releaseAssignments(const std::string& worker_id, const std::vector<std::string>& attempts);
+  // Progress from the holder of attempt_id: Conflict when the attempt is stale or cancelled.
+  Status reportProgress(const std::string& worker_id, const std::string& task_id,
+                        const std::string& attempt_id, int frames_done,
+                        const std::vector<std::string>& outputs);
+  Result<CompletionResult> completeTask(const Completion& completion);
+  // The worker is gone: its active tasks go back to pending (or fail when out of attempts).
+  Result<int> markWorkerLost(const std::string& worker_id, const std::string& why);
+  // Delivered leases that the worker no longer reports holding (lost in transit) are requeued.
+  Result<std::vector<std::string>> reconcileHeartbeat(const std::string& worker_id,
+                                                      const std::vector<std::string>& running,
+                                                      std::int64_t grace_seconds);
+  Result<std::vector<std::string>> cancelledAttempts(const std::string& worker_id,
+                                                     const std::vector<std::string>& running);
+  Result<AccountView> account(const std::string& id);
+
+ private:
+  PgPool& pool_;
+};
+
+}  // namespace dcloud::scheduler

@@ -1,0 +1,331 @@
+// Worker endpoints: register, heartbeat, lease (long poll), progress, complete.
+
+#include <algorithm>
+#include <chrono>
+
+#include "common/log.h"
+#include "common/receipt.h"
+#include "scheduler/api.h"
+#include "scheduler/job_json.h"
+
+namespace dcloud::scheduler {
+
+namespace {
+
+const Logger& log() {
+  static const Logger l("scheduler");
+  return l;
+}
+
+Result<JsonObject> body(const ApiRequest& req) { return parseJsonObject(req.body.empty() ? "{}" : req.body); }
+
+// Every /v1/workers/{id}/... call must come from the provider that registered the worker.
+Status authorizeWorker(const ApiDeps& d, const ApiRequest& req) {
+  const std::string& id = req.path_params.at("id");
+  if (id.size() != 36) return invalidArgument("worker id '" + id + "' is not a UUID");
+  return d.store.checkWorker(id, req.principal);
+}
+
+Result<std::vector<std::string>> attemptList(const JsonObject& obj, const char* key) {
+  auto list = getOptionalStringList(obj, key);
+  if (!list.ok()) return list.error();
+  std::vector<std::string> out = list->value_or(std::vector<std::string>{});
+  if (out.size() > 10'000) return invalidArgument(std::string(key) + " is too long");
+  for (const auto& a : out) {
+    if (a.size() != 36) return invalidArgument("attempt id '" + a + "' is not a UUID");
+  }
+  return out;
+}
+
+class RegisterWorker final : public Endpoint {
+ public:
+  explicit RegisterWorker(const ApiDeps& d) : d_(d) {}
+  ApiResponse handle(const ApiRequest& req) override {
+    auto obj = body(req);
+    if (!obj.ok()) return ApiResponse::error(obj.error());
+    Status fields = requireOnlyFields(*obj, {"hostname", "cores", "memory_mb", "disk_mb", "gpus",
+                                             "prices", "hardware"});
+    if (!fields.ok()) return ApiResponse::error(fields.error());
+    WorkerRecord w;
+    w.id = d_.random.uuid();
+    w.provider = req.principal;
+    auto hostname = getOptionalString(*obj, "hostname");
+    auto cores = getInt(*obj, "cores");
+    auto memory = getInt(*obj, "memory_mb");
+    auto disk = getOptionalInt(*obj, "disk_mb");
+    auto gpus = getOptionalArray(*obj, "gpus");
+    auto prices = getOptionalObject(*obj, "prices");
+    for (const Status& s : {hostname.ok() ? okStatus() : Status(hostname.error()),
+                            cores.ok() ? okStatus() : Status(cores.error()),
+                            memory.ok() ? okStatus() : Status(memory.error()),
+                            disk.ok() ? okStatus() : Status(disk.error()),
+                            gpus.ok() ? okStatus() : Status(gpus.error()),
+                            prices.ok() ? okStatus() : Status(prices.error())}) {
+      if (!s.ok()) return ApiResponse::error(s.error());
+    }
+    if (*cores < 1 || *cores > 4096) return ApiResponse::error(invalidArgument("cores out of range"));
+    if (*memory < 64 || *memory > (1LL << 32)) {
+      return ApiResponse::error(invalidArgument("memory_mb out of range"));
+    }
+    w.hostname = hostname->value_or("").substr(0, 255);
+    w.capacity.cores = static_cast<int>(*cores);
+    w.capacity.memory_mb = *memory;
+    w.capacity.disk_mb = std::max<std::int64_t>(0, disk->value_or(0));
+    w.capacity.gpus = gpus->has_value() ? static_cast<int>((**gpus)->size()) : 0;
+    if (!prices->has_value()) return ApiResponse::error(invalidArgument("prices are required"));
+    const JsonObject& p = **prices;
+    Status price_fields = requireOnlyFields(p, {"cpu", "gpu", "disk"});
+    if (!price_fields.ok()) return ApiResponse::error(price_fields.error());
+    for (auto [key, out] : {std::pair<const char*, Micros*>{"cpu", &w.price_core_hour},
+                            std::pair<const char*, Micros*>{"gpu", &w.price_gpu_hour}}) {
+      auto text = getOptionalString(p, key);
+      if (!text.ok()) return ApiResponse::error(text.error());
+      auto m = parseMicros(text->value_or("0"));
+      if (!m.ok()) return ApiResponse::error(invalidArgument(std::string("price ") + key + ": " + m.error().message));
+      *out = *m;
+    }
+    w.offer_json = req.body;
+    Status s = d_.store.registerWorker(w);
+    if (!s.ok()) return ApiResponse::error(s.error());
+    (void)d_.signals.heartbeat(w.id, d_.config.heartbeat_timeout_millis);
+    log().info("worker " + w.id + " registered by provider " + w.provider.substr(0, 16) + ": " +
+               std::to_string(w.capacity.cores) + " cores, " + std::to_string(w.capacity.memory_mb) +
+               " MB, " + std::to_string(w.capacity.gpus) + " GPU(s), cpu " +
+               formatMicros(w.price_core_hour) + "/core-hour");
+    d_.dispatcher.trigger();
+    JsonObject out = new Poco::JSON::Object;
+    out->set("worker_id", w.id);
+    out->set("heartbeat_interval_ms", d_.config.heartbeat_interval_millis);
+    out->set("heartbeat_timeout_ms", d_.config.heartbeat_timeout_millis);
+    return ApiResponse::json(out, 201);
+  }
+
+ private:
+  const ApiDeps& d_;
+};
+
+class Heartbeat final : public Endpoint {
+ public:
+  explicit Heartbeat(const ApiDeps& d) : d_(d) {}
+  ApiResponse handle(const ApiRequest& req) override {
+    if (Status s = authorizeWorker(d_, req); !s.ok()) return ApiResponse::error(s.error());
+    const std::string& id = req.path_params.at("id");
+    auto obj = body(req);
+    if (!obj.ok()) return ApiResponse::error(obj.error());
+    if (Status s = requireOnlyFields(*obj, {"running"}); !s.ok()) return ApiResponse::error(s.error());
+    auto running = attemptList(*obj, "running");
+    if (!running.ok()) return ApiResponse::error(running.error());
+    Status hb = d_.signals.heartbeat(id, d_.config.heartbeat_timeout_millis);
+    if (!hb.ok()) return ApiResponse::error(unavailable("cannot record heartbeat: " + hb.error().message));
+    auto requeued = d_.store.reconcileHeartbeat(id, *running, d_.config.lost_lease_grace_seconds);
+    if (!requeued.ok()) return ApiResponse::error(requeued.error());
+    if (!requeued->empty()) d_.dispatcher.trigger();
+    auto cancel = d_.store.cancelledAttempts(id, *running);
+    if (!cancel.ok()) return ApiResponse::error(cancel.error());
+    JsonObject out = new Poco::JSON::Object;
+    Poco::JSON::Array::Ptr arr = new Poco::JSON::Array;
+    for (const auto& a : *cancel) arr->add(a);
+    out->set("cancel", arr);
+    return ApiResponse::json(out);
+  }
+
+ private:
+  const ApiDeps& d_;
+};
+
+class Lease final : public Endpoint {
+ public:
+  explicit Lease(const ApiDeps& d) : d_(d) {}
+  ApiResponse handle(const ApiRequest& req) override {
+    if (Status s = authorizeWorker(d_, req); !s.ok()) return ApiResponse::error(s.error());
+    const std::string& id = req.path_params.at("id");
+    auto obj = body(req);
+    if (!obj.ok()) return ApiResponse::error(obj.error());
+    if (Status s = requireOnlyFields(*obj, {"wait_ms"}); !s.ok()) return ApiResponse::error(s.error());
+    auto wait = getOptionalInt(*obj, "wait_ms");
+    if (!wait.ok()) return ApiResponse::error(wait.error());
+    const std::int64_t wait_ms =
+        std::clamp<std::int64_t>(wait->value_or(d_.config.lease_wait_max_millis), 0,
+                                 d_.config.lease_wait_max_millis);
+    // Deadlines for the long poll are real time: this is waiting, not logic.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(wait_ms);
+    while (true) {
+      auto taken = d_.store.takeAssignments(id);
+      if (!taken.ok()) return ApiResponse::error(taken.error());
+      if (!taken->empty()) return deliver(id, *taken);
+      const auto left = std::chrono::duration<double>(deadline - std::chrono::steady_clock::now()).count();
+      if (left <= 0.01) break;
+      // Re-check the database at least every 2 s in case a wake-up was lost with Redis.
+      auto woken = d_.signals.waitForWake(id, std::min(left, 2.0));
+      if (!woken.ok()) {
+        log().warn("wake-up wait failed: " + woken.error().message);
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      }
+    }
+    JsonObject out = new Poco::JSON::Object;
+    out->set("tasks", Poco::JSON::Array::Ptr(new Poco::JSON::Array));
+    return ApiResponse::json(out);
+  }
+
+ private:
+  ApiResponse deliver(const std::string& worker_id, const std::vector<Assignment>& tasks) {
+    Poco::JSON::Array::Ptr arr = new Poco::JSON::Array;
+    std::vector<std::string> attempts;
+    for (const auto& a : tasks) attempts.push_back(a.attempt_id);
+    for (const auto& a : tasks) {
+      std::vector<S3Grant> grants{{"write", a.output_prefix}};
+      if (a.spec.kind == core::JobKind::kRender) {
+        const std::string prefix = "s3://" + a.output_bucket + "/";
+        grants.push_back({"read", a.spec.scene.substr(prefix.size())});
+      }
+      auto creds = d_.gateway.credentials(a.owner, a.output_bucket, grants,
+                                          a.spec.timeout_seconds + 600);
+      if (!creds.ok()) {
+        (void)d_.store.releaseAssignments(worker_id, attempts);
+        return ApiResponse::error(unavailable("cannot mint storage credentials: " +
+                                              creds.error().message));
+      }
+      JsonObject o = assignmentToJson(a);
+      JsonObject s3 = new Poco::JSON::Object;
+      s3->set("endpoint", d_.config.s3_endpoint);
+      s3->set("region", d_.config.s3_region);
+      s3->set("access_key", creds->access_key);
+      s3->set("secret_key", creds->secret_key);
+      s3->set("expires_at_ms", creds->expires_at_ms);
+      o->set("s3", s3);
+      arr->add(o);
+      log().info("task " + a.task_id + " (attempt " + a.attempt_id + ") delivered to worker " +
+                 worker_id);
+    }
+    JsonObject out = new Poco::JSON::Object;
+    out->set("tasks", arr);
+    return ApiResponse::json(out);
+  }
+  const ApiDeps& d_;
+};
+
+class Progress final : public Endpoint {
+ public:
+  explicit Progress(const ApiDeps& d) : d_(d) {}
+  ApiResponse handle(const ApiRequest& req) override {
+    if (Status s = authorizeWorker(d_, req); !s.ok()) return ApiResponse::error(s.error());
+    auto obj = body(req);
+    if (!obj.ok()) return ApiResponse::error(obj.error());
+    if (Status s = requireOnlyFields(*obj, {"attempt_id", "frames_done", "outputs"}); !s.ok()) {
+      return ApiResponse::error(s.error());
+    }
+    auto attempt = getString(*obj, "attempt_id");
+    auto frames = getOptionalInt(*obj, "frames_done");
+    auto outputs = getOptionalStringList(*obj, "outputs");
+    if (!attempt.ok()) return ApiResponse::error(attempt.error());
+    if (!frames.ok()) return ApiResponse::error(frames.error());
+    if (!outputs.ok()) return ApiResponse::error(outputs.error());
+    const std::string& task = req.path_params.at("task");
+    if (task.size() != 36 || attempt->size() != 36) {
+      return ApiResponse::error(invalidArgument("task and attempt ids must be UUIDs"));
+    }
+    const std::int64_t done = frames->value_or(0);
+    if (done < 0 || done > 1'000'000) return ApiResponse::error(invalidArgument("frames_done out of range"));
+    Status s = d_.store.reportProgress(req.path_params.at("id"), task, *attempt,
+                                       static_cast<int>(done),
+                                       outputs->value_or(std::vector<std::string>{}));
+    if (!s.ok()) return ApiResponse::error(s.error());
+    JsonObject out = new Poco::JSON::Object;
+    out->set("ok", true);
+    return ApiResponse::json(out);
+  }
+
+ private:
+  const ApiDeps& d_;
+};
+
+class Complete final : public Endpoint {
+ public:
+  explicit Complete(const ApiDeps& d) : d_(d) {}
+  ApiResponse handle(const ApiRequest& req) override {
+    if (Status s = authorizeWorker(d_, req); !s.ok()) return ApiResponse::error(s.error());
+    auto obj = body(req);
+    if (!obj.ok()) return ApiResponse::error(obj.error());
+    if (Status s = requireOnlyFields(*obj, {"attempt_id", "status", "exit_code", "error",
+                                            "outputs", "receipt", "receipt_signature"});
+        !s.ok()) {
+      return ApiResponse::error(s.error());
+    }
+    Completion c;
+    c.worker_id = req.path_params.at("id");
+    c.task_id = req.path_params.at("task");
+    auto attempt = getString(*obj, "attempt_id");
+    auto status = getString(*obj, "status");
+    auto exit_code = getOptionalInt(*obj, "exit_code");
+    auto error = getOptionalString(*obj, "error");
+    auto outputs = getOptionalStringList(*obj, "outputs");
+    auto receipt = getOptionalObject(*obj, "receipt");
+    auto signature = getString(*obj, "receipt_signature");
+    for (const Error* e : {attempt.ok() ? nullptr : &attempt.error(),
+                           status.ok() ? nullptr : &status.error(),
+                           exit_code.ok() ? nullptr : &exit_code.error(),
+                           error.ok() ? nullptr : &error.error(),
+                           outputs.ok() ? nullptr : &outputs.error(),
+                           receipt.ok() ? nullptr : &receipt.error(),
+                           signature.ok() ? nullptr : &signature.error()}) {
+      if (e) return ApiResponse::error(*e);
+    }
+    if (*status != "succeeded" && *status != "failed") {
+      return ApiResponse::error(invalidArgument("status must be succeeded or failed"));
+    }
+    if (!receipt->has_value()) return ApiResponse::error(invalidArgument("receipt is required"));
+    auto parsed = receiptFromJson(**receipt);
+    if (!parsed.ok()) return ApiResponse::error(parsed.error());
+    c.attempt_id = *attempt;
+    c.succeeded = *status == "succeeded";
+    c.exit_code = static_cast<int>(exit_code->value_or(c.succeeded ? 0 : -1));
+    c.error = error->value_or("").substr(0, 4000);
+    c.outputs = outputs->value_or(std::vector<std::string>{});
+    c.receipt = *parsed;
+    c.receipt_signature = *signature;
+    c.receipt_json = toJson(**receipt);
+    if (c.task_id.size() != 36 || c.attempt_id.size() != 36) {
+      return ApiResponse::error(invalidArgument("task and attempt ids must be UUIDs"));
+    }
+    if (c.receipt.receipt_id != c.attempt_id || c.receipt.task_id != c.task_id ||
+        c.receipt.worker_id != c.worker_id || c.receipt.provider != req.principal) {
+      return ApiResponse::error(invalidArgument(
+          "receipt does not describe this attempt (receipt_id, task_id, worker_id, provider)"));
+    }
+    if (!verifyReceipt(c.receipt, c.receipt_signature)) {
+      return ApiResponse::error(Error{ErrorCode::kUnauthenticated,
+                                      "receipt signature does not verify", "invalid-signature"});
+    }
+    auto result = d_.store.completeTask(c);
+    if (!result.ok()) return ApiResponse::error(result.error());
+    log().info("task " + c.task_id + " attempt " + c.attempt_id + " " + *status + " -> task " +
+               result->task_state + ", job " + result->job_state + ", cost " +
+               formatMicros(result->cost));
+    d_.metrics.counter("dcloud_scheduler_attempts_total", "Task attempts completed",
+                       {{"status", *status}})
+        .inc();
+    d_.dispatcher.trigger();
+    JsonObject out = new Poco::JSON::Object;
+    out->set("task_state", result->task_state);
+    out->set("job_state", result->job_state);
+    out->set("cost", formatMicros(result->cost));
+    return ApiResponse::json(out);
+  }
+
+ private:
+  const ApiDeps& d_;
+};
+
+}  // namespace
+
+void addWorkerRoutes(Router& r, const ApiDeps& deps) {
+  r.add("POST", "/v1/workers", Auth::kSigned, std::make_shared<RegisterWorker>(deps));
+  r.add("POST", "/v1/workers/{id}/heartbeat", Auth::kSigned, std::make_shared<Heartbeat>(deps));
+  r.add("POST", "/v1/workers/{id}/lease", Auth::kSigned, std::make_shared<Lease>(deps));
+  r.add("POST", "/v1/workers/{id}/tasks/{task}/progress", Auth::kSigned,
+        std::make_shared<Progress>(deps));
+  r.add("POST", "/v1/workers/{id}/tasks/{task}/complete", Auth::kSigned,
+        std::make_shared<Complete>(deps));
+}
+
+}  // namespace dcloud::scheduler

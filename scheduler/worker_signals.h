@@ -1,0 +1,40 @@
+#pragma once
+// Heartbeats and wake-ups through Redis. Only rebuildable state lives here: losing Redis delays
+// dispatch and liveness checks but loses no job.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "common/redis.h"
+#include "common/result.h"
+
+namespace dcloud::scheduler {
+
+class WorkerSignals {
+ public:
+  virtual ~WorkerSignals() = default;
+  virtual Status heartbeat(const std::string& worker_id, std::int64_t ttl_millis) = 0;
+  // The subset of worker_ids whose heartbeat has expired.
+  virtual Result<std::vector<std::string>> silent(const std::vector<std::string>& worker_ids) = 0;
+  virtual Status wake(const std::string& worker_id) = 0;
+  // Waits up to timeout for a wake-up; true if woken.
+  virtual Result<bool> waitForWake(const std::string& worker_id, double timeout_seconds) = 0;
+};
+
+class RedisWorkerSignals final : public WorkerSignals {
+ public:
+  explicit RedisWorkerSignals(std::shared_ptr<RedisPool> redis) : redis_(std::move(redis)) {}
+  Status heartbeat(const std::string& worker_id, std::int64_t ttl_millis) override;
+  Result<std::vector<std::string>> silent(const std::vector<std::string>& worker_ids) override;
+  Status wake(const std::string& worker_id) override;
+  Result<bool> waitForWake(const std::string& worker_id, double timeout_seconds) override;
+
+ private:
+  std::shared_ptr<RedisPool> redis_;
+};
+
+}  // namespace dcloud::scheduler
