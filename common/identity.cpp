@@ -33,10 +33,14 @@ Result<KeyPair> KeyPair::fromSecretHex(std::string_view secret_hex) {
   }
   KeyPair kp;
   kp.secret_key_ = *raw;
+  // The secret key is seed + public key; derive the public key from the seed (sk_to_pk would only
+  // copy the second half) and make sure the two halves agree.
+  std::string derived_sk(crypto_sign_SECRETKEYBYTES, '\0');
   kp.public_key_.resize(crypto_sign_PUBLICKEYBYTES);
-  crypto_sign_ed25519_sk_to_pk(reinterpret_cast<unsigned char*>(kp.public_key_.data()),
-                               reinterpret_cast<const unsigned char*>(kp.secret_key_.data()));
-  // The secret key embeds the public key; make sure the two halves agree.
+  crypto_sign_seed_keypair(reinterpret_cast<unsigned char*>(kp.public_key_.data()),
+                           reinterpret_cast<unsigned char*>(derived_sk.data()),
+                           reinterpret_cast<const unsigned char*>(kp.secret_key_.data()));
+  sodium_memzero(derived_sk.data(), derived_sk.size());
   if (kp.secret_key_.compare(32, 32, kp.public_key_) != 0) {
     return invalidArgument("secret key is inconsistent");
   }
@@ -61,7 +65,8 @@ Result<KeyPair> KeyPair::load(const std::string& path) {
   auto kp = fromSecretHex(*secret);
   if (!kp.ok()) return invalidArgument("key file " + path + ": " + kp.error().message);
   auto id = getOptionalString(*obj, "id");
-  if (id.ok() && id->has_value() && **id != kp->id()) {
+  if (!id.ok()) return invalidArgument("key file " + path + ": id is not a string");
+  if (id->has_value() && **id != kp->id()) {
     return invalidArgument("key file " + path + ": id does not match the secret");
   }
   return kp;

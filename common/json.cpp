@@ -4,6 +4,8 @@
 #include <Poco/JSON/JSONException.h>
 #include <Poco/JSON/Parser.h>
 
+#include <cctype>
+#include <charconv>
 #include <cmath>
 #include <limits>
 #include <set>
@@ -36,6 +38,50 @@ bool nestingWithin(const std::string& text, int limit) {
   return true;
 }
 
+// Poco 1.11 reads integer literals past 64 bits wrapped around (18446744073709551616 as 0), so
+// such literals are refused before parsing. Outside strings, digits only occur in numbers.
+bool integersInRange(const std::string& text) {
+  bool in_string = false;
+  bool escaped = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (escaped) escaped = false;
+      else if (c == '\\') escaped = true;
+      else if (c == '"') in_string = false;
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+      continue;
+    }
+    if (c != '-' && !std::isdigit(static_cast<unsigned char>(c))) continue;
+    std::size_t end = c == '-' ? i + 1 : i;
+    while (end < text.size() && std::isdigit(static_cast<unsigned char>(text[end]))) ++end;
+    const bool integer = end == text.size() || (text[end] != '.' && text[end] != 'e' &&
+                                                 text[end] != 'E');
+    if (integer) {
+      std::errc ec;
+      if (c == '-') {
+        std::int64_t v = 0;
+        ec = std::from_chars(text.data() + i, text.data() + end, v).ec;
+      } else {
+        std::uint64_t v = 0;
+        ec = std::from_chars(text.data() + i, text.data() + end, v).ec;
+      }
+      if (ec == std::errc::result_out_of_range) return false;
+    }
+    // Skip the rest of the token (fraction, exponent) so its digits are not read as a number.
+    while (end < text.size() && (std::isdigit(static_cast<unsigned char>(text[end])) ||
+                                 text[end] == '.' || text[end] == 'e' || text[end] == 'E' ||
+                                 text[end] == '+' || text[end] == '-')) {
+      ++end;
+    }
+    i = end - 1;
+  }
+  return true;
+}
+
 Result<Poco::Dynamic::Var> field(const JsonObject& obj, const std::string& key) {
   if (!obj->has(key)) return invalidArgument("field '" + key + "' is required");
   return obj->get(key);
@@ -43,6 +89,8 @@ Result<Poco::Dynamic::Var> field(const JsonObject& obj, const std::string& key) 
 
 Result<std::int64_t> asInt(const Poco::Dynamic::Var& v, const std::string& key) {
   try {
+    // Poco counts a bool as an integer; JSON does not.
+    if (v.isBoolean()) return invalidArgument("field '" + key + "' must be an integer");
     if (v.isInteger()) {
       if (!v.isSigned()) {
         std::uint64_t u = v.convert<std::uint64_t>();
@@ -68,6 +116,7 @@ Result<std::int64_t> asInt(const Poco::Dynamic::Var& v, const std::string& key) 
 
 Result<JsonObject> parseJsonObject(const std::string& text) {
   if (!nestingWithin(text, 32)) return invalidArgument("JSON is nested too deeply");
+  if (!integersInRange(text)) return invalidArgument("JSON holds an integer out of range");
   try {
     Poco::JSON::Parser parser;
     Poco::Dynamic::Var v = parser.parse(text);

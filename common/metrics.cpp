@@ -1,7 +1,8 @@
 #include "common/metrics.h"
 
 #include <algorithm>
-#include <cstdio>
+#include <charconv>
+#include <cmath>
 #include <sstream>
 
 namespace dcloud {
@@ -37,10 +38,14 @@ std::string withLabel(const std::string& labels, const std::string& extra) {
   return labels.substr(0, labels.size() - 1) + "," + extra + "}";
 }
 
+// Shortest text that reads back as v: "0.05", not "0.050000000000000003", so le labels look as
+// written and agree across processes; infinities and NaN as Prometheus spells them.
 std::string number(double v) {
+  if (std::isnan(v)) return "NaN";
+  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%.17g", v);
-  return buf;
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  return std::string(buf, end);
 }
 
 }  // namespace

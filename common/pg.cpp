@@ -90,14 +90,14 @@ Status applyMigrations(pqxx::connection& conn, const std::vector<Migration>& mig
     {
       pqxx::work w(conn);
       // One runner at a time across every service sharing this database.
-      w.exec0("SELECT pg_advisory_xact_lock(727361)");
+      w.exec("SELECT pg_advisory_xact_lock(727361)");  // returns one row: not exec0
       w.exec0("CREATE TABLE IF NOT EXISTS public.schema_migrations (version integer PRIMARY KEY, "
               "name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())");
       w.commit();
     }
     for (const Migration& m : migrations) {
       pqxx::work w(conn);
-      w.exec0("SELECT pg_advisory_xact_lock(727361)");
+      w.exec("SELECT pg_advisory_xact_lock(727361)");  // returns one row: not exec0
       int current = w.exec1("SELECT COALESCE(MAX(version), 0) FROM public.schema_migrations")[0]
                         .as<int>();
       if (current > known) {
