@@ -3,6 +3,7 @@
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Parser.h>
 
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -127,7 +128,7 @@ Status SchedulerStore::createJob(const NewJob& job) {
   return pool_.withStatus([&](pqxx::connection& c) -> Status {
     pqxx::work w(c);
     // Serialize submissions of one owner so two jobs cannot both spend the same balance.
-    w.exec_params0("SELECT pg_advisory_xact_lock(hashtext($1))", job.owner);
+    w.exec_params("SELECT pg_advisory_xact_lock(hashtext($1))", job.owner);
     auto avail = w.exec_params1(kAvailableSql, job.owner);
     const Micros available = avail[0].as<Micros>();
     if (available < job.hold) {
@@ -443,7 +444,7 @@ Result<CompletionResult> SchedulerStore::completeTask(const Completion& done) {
     pqxx::work w(c);
     auto rows = w.exec_params(
         "SELECT t.state, t.attempts, t.price, t.job_id, j.owner, "
-        "(j.spec->>'max_attempts')::int, w.provider "
+        "(j.spec->>'max_attempts')::int, w.provider, (j.spec->>'timeout_seconds')::bigint "
         "FROM scheduler.tasks t JOIN scheduler.jobs j ON j.id = t.job_id "
         "JOIN scheduler.workers w ON w.id = t.worker_id "
         "WHERE t.id = $1::uuid AND t.attempt_id = $2::uuid AND t.worker_id = $3::uuid FOR UPDATE OF t",
@@ -460,6 +461,7 @@ Result<CompletionResult> SchedulerStore::completeTask(const Completion& done) {
     const std::string owner = rows[0][4].as<std::string>();
     const int max_attempts = rows[0][5].as<int>();
     const std::string provider = rows[0][6].as<std::string>();
+    const std::int64_t timeout_seconds = rows[0][7].as<std::int64_t>();
     auto next = core::nextTaskState(
         *state, done.succeeded ? core::TaskEvent::kSucceeded : core::TaskEvent::kAttemptFailed,
         attempts, max_attempts);
@@ -468,7 +470,10 @@ Result<CompletionResult> SchedulerStore::completeTask(const Completion& done) {
                       "; completion refused");
     }
     CompletionResult out;
-    out.cost = core::attemptCost(price, done.receipt.wall_millis);
+    // The wall time is the provider's claim: never bill past the job's timeout (the escrow was
+    // sized for it, and a task running longer is killed anyway).
+    out.cost = core::attemptCost(
+        price, std::min<std::int64_t>(done.receipt.wall_millis, timeout_seconds * 1000));
     out.task_state = core::taskStateName(*next);
     const bool back_to_queue = *next == core::TaskState::kPending;
     w.exec_params0(
@@ -520,10 +525,15 @@ Result<std::vector<std::string>> SchedulerStore::reconcileHeartbeat(
   using Out = std::vector<std::string>;
   return pool_.with<Out>([&](pqxx::connection& c) -> Result<Out> {
     pqxx::work w(c);
+    // A lease lost in transit used up its attempt, as a lost worker's does (markWorkerLost).
     auto rows = w.exec_params(
-        "UPDATE scheduler.tasks t SET state = 'pending', worker_id = NULL, attempt_id = NULL, "
-        "delivered = false, error = 'lease lost in transit' "
-        "WHERE t.worker_id = $1::uuid AND t.state IN ('leased', 'running') AND t.delivered "
+        "UPDATE scheduler.tasks t SET "
+        "state = CASE WHEN t.attempts >= (j.spec->>'max_attempts')::int THEN 'failed' "
+        "ELSE 'pending' END, "
+        "finished_at = CASE WHEN t.attempts >= (j.spec->>'max_attempts')::int THEN now() END, "
+        "worker_id = NULL, attempt_id = NULL, delivered = false, error = 'lease lost in transit' "
+        "FROM scheduler.jobs j WHERE j.id = t.job_id "
+        "AND t.worker_id = $1::uuid AND t.state IN ('leased', 'running') AND t.delivered "
         "AND t.leased_at < now() - make_interval(secs => $3) "
         "AND NOT (t.attempt_id::text IN (SELECT jsonb_array_elements_text($2::jsonb))) "
         "RETURNING t.id, t.job_id",

@@ -36,3 +36,25 @@ CREATE TABLE gateway.access_keys (
   revoked        boolean NOT NULL DEFAULT false
 );
 CREATE INDEX access_keys_principal ON gateway.access_keys (principal);
+
+-- Multipart uploads in progress. Parts are stored like objects (data_id in the object store) and
+-- concatenated into one object on completion, which deletes these rows in the object's commit.
+CREATE TABLE gateway.multipart_uploads (
+  upload_id      text PRIMARY KEY,
+  bucket         text COLLATE "C" NOT NULL REFERENCES gateway.buckets (name) ON DELETE RESTRICT,
+  key            text COLLATE "C" NOT NULL,
+  principal      text NOT NULL,              -- who started it; only they may continue it
+  content_type   text NOT NULL,
+  user_metadata  jsonb NOT NULL DEFAULT '{}',
+  created_at     timestamptz NOT NULL
+);
+CREATE INDEX multipart_uploads_bucket ON gateway.multipart_uploads (bucket, key);
+
+CREATE TABLE gateway.multipart_parts (
+  upload_id    text NOT NULL REFERENCES gateway.multipart_uploads (upload_id) ON DELETE CASCADE,
+  part_number  integer NOT NULL CHECK (part_number BETWEEN 1 AND 10000),
+  size         bigint NOT NULL CHECK (size >= 0),
+  etag         text NOT NULL,                -- md5 hex of the part
+  data_id      text NOT NULL,
+  PRIMARY KEY (upload_id, part_number)
+);

@@ -1,0 +1,58 @@
+#pragma once
+// Runs one leased task end to end: fetches its inputs, runs it in the sandbox, uploads each
+// output file as soon as it is complete, reports progress, and completes the attempt with a
+// usage receipt signed by the provider key.
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "common/http_client.h"
+#include "common/identity.h"
+#include "common/log.h"
+#include "worker/sandbox.h"
+#include "worker/task.h"
+
+namespace dcloud::worker {
+
+struct RunnerConfig {
+  std::string worker_id;
+  std::string scratch_dir;  // per-attempt directories are created under it
+  std::string blender = "/usr/bin/blender";
+  int max_processes = 1024;
+  bool keep_scratch = false;
+};
+
+struct RunOutcome {
+  bool succeeded = false;
+  int exit_code = 0;
+  std::string error;
+  int frames_done = 0;
+  std::int64_t bytes_out = 0;
+};
+
+class TaskRunner {
+ public:
+  TaskRunner(RunnerConfig config, const ApiClient& scheduler, const KeyPair& provider_key,
+             Sandbox& sandbox, const Clock& clock)
+      : config_(std::move(config)),
+        scheduler_(scheduler),
+        key_(provider_key),
+        sandbox_(sandbox),
+        clock_(clock) {}
+
+  // Blocks until the attempt is completed at the scheduler (or the scheduler refused it).
+  // cancel may be set from another thread (job cancelled, lease lost, worker stopping).
+  RunOutcome run(const Task& task, std::atomic<bool>& cancel);
+
+ private:
+  RunnerConfig config_;
+  const ApiClient& scheduler_;
+  const KeyPair& key_;
+  Sandbox& sandbox_;
+  const Clock& clock_;
+  Logger log_{"worker"};
+};
+
+}  // namespace dcloud::worker
