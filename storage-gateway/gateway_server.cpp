@@ -1,0 +1,440 @@
+#include "storage-gateway/gateway_server.h"
+
+#include <Poco/Net/HTTPRequestHandler.h>
+#include <Poco/Net/HTTPRequestHandlerFactory.h>
+#include <Poco/Net/HTTPServer.h>
+#include <Poco/Net/HTTPServerParams.h>
+#include <Poco/Net/HTTPServerRequest.h>
+#include <Poco/Net/HTTPServerResponse.h>
+#include <Poco/Net/ServerSocket.h>
+#include <Poco/ThreadPool.h>
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <thread>
+
+#include "common/http_errors.h"
+#include "common/log.h"
+#include "storage-gateway/admin_api.h"
+#include "storage-gateway/authenticator.h"
+#include "storage-gateway/s3_errors.h"
+#include "storage-gateway/s3_exchange.h"
+#include "storage-gateway/s3_xml.h"
+
+namespace dcloud::gateway {
+
+using Poco::Net::HTTPRequestHandler;
+using Poco::Net::HTTPResponse;
+using Poco::Net::HTTPServerRequest;
+using Poco::Net::HTTPServerResponse;
+
+namespace {
+
+constexpr std::int64_t kMaxDrainBytes = 1 << 20;
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+}  // namespace
+
+// ---- S3Exchange -----------------------------------------------------------------------------
+
+std::istream& S3Exchange::body() { return http_request_.stream(); }
+
+std::int64_t S3Exchange::contentLength() const {
+  if (!http_request_.hasContentLength()) return -1;
+  return http_request_.getContentLength64();
+}
+
+void S3Exchange::setHeader(const std::string& name, const std::string& value) {
+  http_response_.set(name, value);
+}
+
+bool S3Exchange::sent() const { return http_response_.sent(); }
+
+void S3Exchange::drainOrClose() {
+  if (body_consumed_) return;
+  const std::int64_t declared = contentLength();
+  const bool has_body = declared > 0 || http_request_.getChunkedTransferEncoding();
+  body_consumed_ = true;
+  if (!has_body) return;
+  if (declared > kMaxDrainBytes || declared < 0) {
+    http_response_.setKeepAlive(false);
+    return;
+  }
+  char buf[16384];
+  std::int64_t left = declared;
+  std::istream& in = http_request_.stream();
+  while (left > 0 && in) {
+    in.read(buf, static_cast<std::streamsize>(std::min<std::int64_t>(left, sizeof buf)));
+    if (in.gcount() <= 0) break;
+    left -= in.gcount();
+    record_.bytes_in += in.gcount();
+  }
+  if (left > 0) http_response_.setKeepAlive(false);
+}
+
+void S3Exchange::prepare(int status) {
+  drainOrClose();
+  record_.status = status;
+  http_response_.setStatusAndReason(static_cast<HTTPResponse::HTTPStatus>(status));
+  http_response_.set("x-amz-request-id", record_.request_id);
+  http_response_.set("Server", "dcloud-gateway");
+}
+
+void S3Exchange::sendXml(int status, const std::string& xml) {
+  prepare(status);
+  http_response_.setContentType("application/xml");
+  http_response_.setContentLength64(static_cast<Poco::Int64>(xml.size()));
+  record_.bytes_out += static_cast<std::int64_t>(xml.size());
+  http_response_.sendBuffer(xml.data(), xml.size());
+}
+
+void S3Exchange::sendEmpty(int status) {
+  prepare(status);
+  http_response_.setContentLength64(0);
+  http_response_.send();
+}
+
+void S3Exchange::sendError(const Error& error, const std::string& resource) {
+  const S3ErrorInfo info = s3ErrorInfo(error);
+  if (http_request_.getMethod() == "HEAD") {
+    sendEmpty(info.http_status);
+    return;
+  }
+  // An internal error's detail stays in the log; the client gets a generic message.
+  const std::string message = info.http_status >= 500 && info.code == "InternalError"
+                                  ? "We encountered an internal error. Please try again."
+                                  : error.message;
+  sendXml(info.http_status, errorXml(info.code, message, resource, record_.request_id));
+}
+
+std::ostream& S3Exchange::beginBody(int status, std::int64_t length,
+                                    const std::string& content_type) {
+  prepare(status);
+  http_response_.setContentType(content_type);
+  http_response_.setContentLength64(length);
+  return http_response_.send();
+}
+
+// ---- server state and handlers ---------------------------------------------------------------
+
+struct GatewayServer::State {
+  State(const GatewayConfig& config, GatewayServices s)
+      : services(std::move(s)),
+        log("gateway"),
+        authenticator(services.keys, services.verifier, services.clock, config.region),
+        admin(services.metadata, services.keys, services.verifier, config.admins, services.clock),
+        deps{services.metadata, services.objects, services.clock, services.random, config, log} {}
+
+  GatewayServices services;
+  Logger log;
+  Authenticator authenticator;
+  AdminApi admin;
+  S3Deps deps;
+};
+
+namespace {
+
+class GatewayHandler final : public HTTPRequestHandler {
+ public:
+  explicit GatewayHandler(GatewayServer::State& state) : state_(state) {}
+  void handleRequest(HTTPServerRequest& request, HTTPServerResponse& response) override;
+
+ private:
+  void dispatch(S3Exchange& ex, const std::map<std::string, std::string>& headers);
+  Status dispatchS3(S3Exchange& ex, const S3Request& req);
+  void serveAdmin(S3Exchange& ex, const std::map<std::string, std::string>& headers);
+  void serveHealth(S3Exchange& ex);
+  void serveMetrics(S3Exchange& ex);
+  void finish(const RequestRecord& record, const HTTPServerRequest& request,
+              std::chrono::steady_clock::time_point start);
+
+  GatewayServer::State& state_;
+};
+
+void GatewayHandler::handleRequest(HTTPServerRequest& request, HTTPServerResponse& response) {
+  const auto start = std::chrono::steady_clock::now();
+  RequestRecord record;
+  std::string id = state_.services.random.hex(8);
+  std::transform(id.begin(), id.end(), id.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+  record.request_id = id;
+  S3Exchange ex(request, response, record);
+  try {
+    std::map<std::string, std::string> headers;
+    for (const auto& [name, value] : request) {
+      std::string key = lower(name);
+      auto it = headers.find(key);
+      if (it == headers.end())
+        headers.emplace(std::move(key), value);
+      else
+        it->second += "," + value;
+    }
+    dispatch(ex, headers);
+  } catch (const std::exception& e) {
+    state_.log.error("request " + record.request_id + " failed: " + e.what());
+    if (!ex.sent()) {
+      try {
+        ex.sendError(internalError(e.what()), request.getURI());
+      } catch (...) {
+        record.status = 500;
+      }
+    }
+  } catch (...) {
+    state_.log.error("request " + record.request_id + " failed with an unknown exception");
+    record.status = 500;
+  }
+  finish(record, request, start);
+}
+
+void GatewayHandler::dispatch(S3Exchange& ex, const std::map<std::string, std::string>& headers) {
+  HTTPServerRequest& request = ex.httpRequest();
+  const std::string& uri = request.getURI();
+  const std::string path = uri.substr(0, uri.find('?'));
+  const bool anonymous = headers.count("authorization") == 0;
+  if (path.rfind("/_dcloud/", 0) == 0) return serveAdmin(ex, headers);
+  if (anonymous && request.getMethod() == "GET" && path == "/healthz") return serveHealth(ex);
+  if (anonymous && request.getMethod() == "GET" && path == "/metrics") return serveMetrics(ex);
+
+  Result<S3Request> req = parseS3Request(request.getMethod(), uri, headers);
+  if (!req.ok()) return ex.sendError(req.error(), path);
+  Status st = dispatchS3(ex, *req);
+  if (!st.ok()) {
+    if (st.error().code == ErrorCode::kInternal || st.error().code == ErrorCode::kUnavailable) {
+      state_.log.error("request " + ex.record().request_id + ": " + st.error().toString());
+    }
+    if (!ex.sent()) ex.sendError(st.error(), req->raw_path);
+  }
+}
+
+Status GatewayHandler::dispatchS3(S3Exchange& ex, const S3Request& req) {
+  Result<AuthContext> auth = state_.authenticator.authenticate(req);
+  if (!auth.ok()) return auth.error();
+  ex.record().principal = auth->principal;
+  S3Deps& deps = state_.deps;
+  const std::string& m = req.method;
+  const Error not_allowed =
+      s3Error("MethodNotAllowed", "The specified method is not allowed against this resource.");
+  if (req.bucket.empty()) {
+    if (m == "GET") return listBuckets(deps, ex, req, *auth);
+    return not_allowed;
+  }
+  // Sub-resources this version does not implement must not fall through to a plain operation
+  // (e.g. PUT ?acl must never overwrite the object).
+  static const char* const kUnsupported[] = {"acl",
+                                             "policy",
+                                             "versioning",
+                                             "lifecycle",
+                                             "cors",
+                                             "tagging",
+                                             "website",
+                                             "delete",
+                                             "versions",
+                                             "logging",
+                                             "notification",
+                                             "replication",
+                                             "encryption",
+                                             "object-lock",
+                                             "retention",
+                                             "legal-hold",
+                                             "restore",
+                                             "select",
+                                             "torrent",
+                                             "accelerate",
+                                             "requestPayment",
+                                             "ownershipControls",
+                                             "attributes"};
+  for (const char* name : kUnsupported) {
+    if (req.hasQuery(name)) {
+      return s3Error("NotImplemented",
+                     std::string("The ") + name + " sub-resource is not supported yet.");
+    }
+  }
+  if (req.key.empty()) {
+    if (req.hasQuery("uploads")) {
+      return s3Error("NotImplemented", "ListMultipartUploads is not supported yet.");
+    }
+    if (m == "PUT") return createBucket(deps, ex, req, *auth);
+    if (m == "DELETE") return deleteBucket(deps, ex, req, *auth);
+    if (m == "HEAD") return headBucket(deps, ex, req, *auth);
+    if (m == "GET" && req.hasQuery("location")) return getBucketLocation(deps, ex, req, *auth);
+    if (m == "GET") return listObjects(deps, ex, req, *auth);
+    return not_allowed;
+  }
+  if (req.hasQuery("uploads")) {
+    if (m == "POST") return createMultipartUpload(deps, ex, req, *auth);
+    return not_allowed;
+  }
+  if (req.hasQuery("uploadId")) {
+    if (m == "PUT") return uploadPart(deps, ex, req, *auth);
+    if (m == "POST") return completeMultipartUpload(deps, ex, req, *auth);
+    if (m == "DELETE") return abortMultipartUpload(deps, ex, req, *auth);
+    if (m == "GET") return s3Error("NotImplemented", "ListParts is not supported yet.");
+    return not_allowed;
+  }
+  if (req.hasQuery("partNumber")) {
+    return s3Error("InvalidArgument", "partNumber needs an uploadId.");
+  }
+  if (m == "PUT") return putObject(deps, ex, req, *auth);
+  if (m == "GET" || m == "HEAD") return getObject(deps, ex, req, *auth);
+  if (m == "DELETE") return deleteObject(deps, ex, req, *auth);
+  return not_allowed;
+}
+
+void GatewayHandler::serveAdmin(S3Exchange& ex, const std::map<std::string, std::string>& headers) {
+  HTTPServerRequest& request = ex.httpRequest();
+  const std::string& uri = request.getURI();
+  const std::size_t q = uri.find('?');
+  AdminRequest admin;
+  admin.method = request.getMethod();
+  admin.path = uri.substr(0, q);
+  admin.raw_query = q == std::string::npos ? "" : uri.substr(q + 1);
+  auto auth = headers.find("authorization");
+  if (auth != headers.end()) admin.authorization = auth->second;
+  AdminResponse response;
+  const std::int64_t declared = ex.contentLength();
+  if (declared > static_cast<std::int64_t>(kMaxAdminBodyBytes) ||
+      request.getChunkedTransferEncoding()) {
+    response.status = 400;
+    response.body =
+        errorJson(invalidArgument("admin request bodies are at most 64 KiB and "
+                                  "need a Content-Length"));
+  } else {
+    if (declared > 0) {
+      admin.body.resize(static_cast<std::size_t>(declared));
+      request.stream().read(admin.body.data(), declared);
+      admin.body.resize(
+          static_cast<std::size_t>(std::max<std::streamsize>(0, request.stream().gcount())));
+      ex.record().bytes_in += static_cast<std::int64_t>(admin.body.size());
+    }
+    ex.markBodyConsumed();
+    if (static_cast<std::int64_t>(admin.body.size()) != std::max<std::int64_t>(declared, 0)) {
+      response.status = 400;
+      response.body = errorJson(invalidArgument("request body is shorter than Content-Length"));
+    } else {
+      response = state_.admin.handle(admin);
+    }
+  }
+  ex.record().operation = response.operation;
+  ex.record().principal = response.principal;
+  HTTPServerResponse& out = ex.httpResponse();
+  ex.record().status = response.status;
+  ex.record().bytes_out += static_cast<std::int64_t>(response.body.size());
+  out.setStatusAndReason(static_cast<HTTPResponse::HTTPStatus>(response.status));
+  out.setContentType("application/json");
+  out.setContentLength64(static_cast<Poco::Int64>(response.body.size()));
+  out.sendBuffer(response.body.data(), response.body.size());
+}
+
+void GatewayHandler::serveHealth(S3Exchange& ex) {
+  ex.record().operation = "Health";
+  Status st = state_.services.health ? state_.services.health() : okStatus();
+  const std::string body =
+      st.ok() ? "{\"status\":\"ok\"}" : errorJson(unavailable(st.error().message));
+  HTTPServerResponse& out = ex.httpResponse();
+  ex.record().status = st.ok() ? 200 : 503;
+  out.setStatusAndReason(static_cast<HTTPResponse::HTTPStatus>(ex.record().status));
+  out.setContentType("application/json");
+  out.setContentLength64(static_cast<Poco::Int64>(body.size()));
+  out.sendBuffer(body.data(), body.size());
+}
+
+void GatewayHandler::serveMetrics(S3Exchange& ex) {
+  ex.record().operation = "Metrics";
+  const std::string body = state_.services.metrics.renderPrometheus();
+  HTTPServerResponse& out = ex.httpResponse();
+  ex.record().status = 200;
+  out.setStatusAndReason(HTTPResponse::HTTP_OK);
+  out.setContentType("text/plain; version=0.0.4");
+  out.setContentLength64(static_cast<Poco::Int64>(body.size()));
+  out.sendBuffer(body.data(), body.size());
+}
+
+void GatewayHandler::finish(const RequestRecord& record, const HTTPServerRequest& request,
+                            std::chrono::steady_clock::time_point start) {
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  MetricsRegistry& m = state_.services.metrics;
+  m.counter("dcloud_gateway_requests_total", "Requests by operation and HTTP status",
+            {{"operation", record.operation}, {"status", std::to_string(record.status)}})
+      .inc();
+  m.counter("dcloud_gateway_bytes_in_total", "Request body bytes received")
+      .inc(static_cast<double>(record.bytes_in));
+  m.counter("dcloud_gateway_bytes_out_total", "Response body bytes sent")
+      .inc(static_cast<double>(record.bytes_out));
+  m.histogram("dcloud_gateway_request_seconds", "Request latency by operation",
+              {{"operation", record.operation}})
+      .observe(seconds);
+  const std::string uri = request.getURI();
+  char ms[32];
+  std::snprintf(ms, sizeof ms, "%.1f", seconds * 1000);
+  state_.log.info(request.getMethod() + " " + uri.substr(0, uri.find('?')) + " " +
+                  std::to_string(record.status) + " in=" + std::to_string(record.bytes_in) +
+                  " out=" + std::to_string(record.bytes_out) + " " + ms + "ms principal=" +
+                  record.principal + " op=" + record.operation + " id=" + record.request_id);
+}
+
+class Factory final : public Poco::Net::HTTPRequestHandlerFactory {
+ public:
+  explicit Factory(GatewayServer::State& state) : state_(state) {}
+  HTTPRequestHandler* createRequestHandler(const HTTPServerRequest&) override {
+    return new GatewayHandler(state_);
+  }
+
+ private:
+  GatewayServer::State& state_;
+};
+
+}  // namespace
+
+// ---- GatewayServer --------------------------------------------------------------------------
+
+GatewayServer::GatewayServer(GatewayConfig config, GatewayServices services)
+    : config_(std::move(config)), state_(std::make_unique<State>(config_, std::move(services))) {}
+
+GatewayServer::~GatewayServer() { stop(); }
+
+Status GatewayServer::start() {
+  try {
+    Poco::Net::ServerSocket socket;
+    socket.bind(Poco::Net::SocketAddress(config_.host, config_.port), true);
+    socket.listen(128);
+    port_ = socket.address().port();
+    Poco::Net::HTTPServerParams::Ptr params = new Poco::Net::HTTPServerParams;
+    params->setMaxThreads(config_.max_threads);
+    params->setMaxQueued(config_.max_queued);
+    params->setTimeout(Poco::Timespan(config_.io_timeout_seconds, 0));
+    params->setKeepAlive(true);
+    params->setKeepAliveTimeout(Poco::Timespan(5, 0));
+    pool_ = std::make_unique<Poco::ThreadPool>(2, config_.max_threads);
+    server_ = std::make_unique<Poco::Net::HTTPServer>(new Factory(*state_), *pool_, socket, params);
+    server_->start();
+  } catch (const std::exception& e) {
+    server_.reset();
+    pool_.reset();
+    return unavailable("cannot listen on " + config_.host + ":" + std::to_string(config_.port) +
+                       ": " + e.what());
+  }
+  state_->log.info("listening on " + config_.host + ":" + std::to_string(port_));
+  return okStatus();
+}
+
+void GatewayServer::stop() {
+  if (!server_) return;
+  server_->stop();
+  // Running requests get a short grace period; idle keep-alive connections are closed after it.
+  for (int i = 0; i < 50 && server_->currentConnections() > 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  server_->stopAll(true);
+  pool_->joinAll();
+  server_.reset();
+  pool_.reset();
+}
+
+}  // namespace dcloud::gateway

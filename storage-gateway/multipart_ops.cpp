@@ -1,0 +1,214 @@
+// Multipart uploads: CreateMultipartUpload, UploadPart, CompleteMultipartUpload and
+// AbortMultipartUpload. Parts are stored like objects; completion concatenates them into one new
+// data file and commits the object and the removal of the upload in one transaction, so the
+// object appears whole or not at all.
+#include <Poco/MD5Engine.h>
+
+#include <cstdlib>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/crypto.h"
+#include "storage-gateway/body_receiver.h"
+#include "storage-gateway/s3_errors.h"
+#include "storage-gateway/s3_exchange.h"
+#include "storage-gateway/s3_names.h"
+#include "storage-gateway/s3_xml.h"
+
+namespace dcloud::gateway {
+namespace {
+
+constexpr std::int64_t kMinPartBytes = 5LL * 1024 * 1024;
+constexpr std::int64_t kMaxMultipartObjectBytes = 5LL * 1024 * 1024 * 1024 * 1024;
+constexpr std::size_t kMaxCompleteBodyBytes = 2 * 1024 * 1024;
+constexpr std::size_t kCopyBufferBytes = 256 * 1024;
+constexpr const char* kDefaultContentType = "binary/octet-stream";
+
+void removeAll(S3Deps& deps, const std::vector<std::string>& ids) {
+  for (const std::string& id : ids) {
+    Status st = deps.objects.remove(id);
+    if (!st.ok()) deps.log.warn("cannot remove data " + id + ": " + st.error().message);
+  }
+}
+
+// Checks key and access, then that uploadId names an upload of this caller for this key.
+Result<MultipartUploadRecord> authorizeUpload(S3Deps& deps, const S3Request& req,
+                                              const AuthContext& auth) {
+  DCLOUD_TRY(validateObjectKey(req.key));
+  Result<BucketRecord> bucket =
+      authorizeBucket(deps, auth, req.bucket, Operation::kPutObject, req.key);
+  if (!bucket.ok()) return bucket.error();
+  const std::string upload_id = req.queryValue("uploadId").value_or("");
+  Result<MultipartUploadRecord> upload = deps.metadata.getUpload(upload_id);
+  if (!upload.ok()) return upload.error();
+  if (upload->bucket != req.bucket || upload->key != req.key ||
+      upload->principal != auth.principal) {
+    return s3Error("NoSuchUpload", "The specified upload does not exist.");
+  }
+  return upload;
+}
+
+// Concatenates the parts into a new data file; returns its writer, finished.
+Result<std::unique_ptr<ObjectWriter>> concatenate(S3Deps& deps,
+                                                  const std::vector<PartRecord>& parts) {
+  Result<std::unique_ptr<ObjectWriter>> writer = deps.objects.create();
+  if (!writer.ok()) return writer.error();
+  std::vector<char> buf(kCopyBufferBytes);
+  for (const PartRecord& part : parts) {
+    Result<std::unique_ptr<ObjectReader>> reader = deps.objects.open(part.data_id);
+    if (!reader.ok()) return reader.error();
+    std::int64_t copied = 0;
+    for (;;) {
+      Result<std::size_t> got = (*reader)->read(buf.data(), buf.size());
+      if (!got.ok()) return got.error();
+      if (*got == 0) break;
+      DCLOUD_TRY((*writer)->write(buf.data(), *got));
+      copied += static_cast<std::int64_t>(*got);
+    }
+    if (copied != part.size) return internalError("part data has the wrong size");
+  }
+  DCLOUD_TRY((*writer)->finish());
+  return writer;
+}
+
+}  // namespace
+
+Status createMultipartUpload(S3Deps& deps, S3Exchange& ex, const S3Request& req,
+                             const AuthContext& auth) {
+  ex.record().operation = "CreateMultipartUpload";
+  DCLOUD_TRY(validateObjectKey(req.key));
+  Result<BucketRecord> bucket =
+      authorizeBucket(deps, auth, req.bucket, Operation::kPutObject, req.key);
+  if (!bucket.ok()) return bucket.error();
+  Result<std::map<std::string, std::string>> meta = userMetadata(req);
+  if (!meta.ok()) return meta.error();
+  MultipartUploadRecord upload;
+  upload.upload_id = deps.random.hex(16);
+  upload.bucket = req.bucket;
+  upload.key = req.key;
+  upload.principal = auth.principal;
+  upload.content_type =
+      req.hasHeader("content-type") ? req.header("content-type") : kDefaultContentType;
+  upload.user_metadata = std::move(*meta);
+  upload.created_ms = deps.clock.nowMillis();
+  DCLOUD_TRY(deps.metadata.createUpload(upload));
+  ex.sendXml(200, initiateMultipartUploadXml(req.bucket, req.key, upload.upload_id));
+  return okStatus();
+}
+
+Status uploadPart(S3Deps& deps, S3Exchange& ex, const S3Request& req, const AuthContext& auth) {
+  ex.record().operation = "UploadPart";
+  if (req.hasHeader("x-amz-copy-source")) {
+    return s3Error("NotImplemented", "UploadPartCopy is not supported yet.");
+  }
+  const std::string number_text = req.queryValue("partNumber").value_or("");
+  char* end = nullptr;
+  const long number = std::strtol(number_text.c_str(), &end, 10);
+  if (number_text.empty() || *end != '\0' || number < 1 || number > 10000) {
+    return s3Error("InvalidArgument", "Part number must be an integer between 1 and 10000.");
+  }
+  Result<MultipartUploadRecord> upload = authorizeUpload(deps, req, auth);
+  if (!upload.ok()) return upload.error();
+  Result<BodyPlan> plan = planBody(deps.config, ex, req, auth);
+  if (!plan.ok()) return plan.error();
+  Result<std::unique_ptr<ObjectWriter>> writer = deps.objects.create();
+  if (!writer.ok()) return writer.error();
+  Result<std::string> md5_hex = receiveBody(ex, *plan, auth, **writer);
+  if (!md5_hex.ok()) return md5_hex.error();
+  DCLOUD_TRY((*writer)->finish());
+  PartRecord part{upload->upload_id, static_cast<int>(number), plan->object_bytes, *md5_hex,
+                  (*writer)->id()};
+  Result<std::optional<std::string>> previous = deps.metadata.putPart(part);
+  if (!previous.ok()) {
+    removeAll(deps, {part.data_id});
+    return previous.error();
+  }
+  if (previous->has_value()) removeAll(deps, {**previous});
+  ex.setHeader("ETag", "\"" + part.etag + "\"");
+  ex.sendEmpty(200);
+  return okStatus();
+}
+
+Status completeMultipartUpload(S3Deps& deps, S3Exchange& ex, const S3Request& req,
+                               const AuthContext& auth) {
+  ex.record().operation = "CompleteMultipartUpload";
+  Result<MultipartUploadRecord> upload = authorizeUpload(deps, req, auth);
+  if (!upload.ok()) return upload.error();
+  Result<std::string> body = readSmallBody(ex, kMaxCompleteBodyBytes);
+  if (!body.ok()) return body.error();
+  Result<std::vector<CompletedPart>> wanted = parseCompleteMultipartUpload(*body);
+  if (!wanted.ok()) return wanted.error();
+  Result<std::vector<PartRecord>> stored = deps.metadata.listParts(upload->upload_id);
+  if (!stored.ok()) return stored.error();
+  std::map<int, const PartRecord*> by_number;
+  for (const PartRecord& p : *stored) by_number[p.part_number] = &p;
+
+  std::vector<PartRecord> parts;
+  std::string md5s;
+  std::int64_t total = 0;
+  for (std::size_t i = 0; i < wanted->size(); ++i) {
+    const CompletedPart& w = (*wanted)[i];
+    if (i > 0 && w.part_number <= (*wanted)[i - 1].part_number) {
+      return s3Error("InvalidPartOrder", "The list of parts was not in ascending order.");
+    }
+    auto it = by_number.find(w.part_number);
+    if (it == by_number.end() || it->second->etag != w.etag) {
+      return s3Error("InvalidPart",
+                     "One or more of the specified parts could not be found or "
+                     "its entity tag did not match.");
+    }
+    const PartRecord& p = *it->second;
+    if (i + 1 < wanted->size() && p.size < kMinPartBytes) {
+      return s3Error("EntityTooSmall",
+                     "Your proposed upload is smaller than the minimum allowed "
+                     "size (5 MiB for every part but the last).");
+    }
+    Result<std::string> raw = fromHex(p.etag);
+    if (!raw.ok()) return internalError("stored part etag is not hex");
+    md5s += *raw;
+    total += p.size;
+    parts.push_back(p);
+  }
+  if (total > kMaxMultipartObjectBytes) {
+    return s3Error("EntityTooLarge", "Your proposed upload exceeds the maximum allowed size.");
+  }
+  Result<std::unique_ptr<ObjectWriter>> writer = concatenate(deps, parts);
+  if (!writer.ok()) return writer.error();
+
+  Poco::MD5Engine md5;
+  md5.update(md5s.data(), md5s.size());
+  ObjectRecord record;
+  record.bucket = req.bucket;
+  record.key = req.key;
+  record.size = total;
+  record.etag = Poco::DigestEngine::digestToHex(md5.digest()) + "-" + std::to_string(parts.size());
+  record.content_type = upload->content_type;
+  record.user_metadata = upload->user_metadata;
+  record.data_id = (*writer)->id();
+  record.last_modified_ms = deps.clock.nowMillis();
+  Result<std::vector<std::string>> unreferenced =
+      deps.metadata.completeUpload(upload->upload_id, record);
+  if (!unreferenced.ok()) {
+    removeAll(deps, {record.data_id});
+    return unreferenced.error();
+  }
+  removeAll(deps, *unreferenced);
+  ex.sendXml(200, completeMultipartUploadXml(req.raw_path, req.bucket, req.key, record.etag));
+  return okStatus();
+}
+
+Status abortMultipartUpload(S3Deps& deps, S3Exchange& ex, const S3Request& req,
+                            const AuthContext& auth) {
+  ex.record().operation = "AbortMultipartUpload";
+  Result<MultipartUploadRecord> upload = authorizeUpload(deps, req, auth);
+  if (!upload.ok()) return upload.error();
+  Result<std::vector<std::string>> ids = deps.metadata.abortUpload(upload->upload_id);
+  if (!ids.ok()) return ids.error();
+  removeAll(deps, *ids);
+  ex.sendEmpty(204);
+  return okStatus();
+}
+
+}  // namespace dcloud::gateway

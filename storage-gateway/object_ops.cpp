@@ -1,0 +1,199 @@
+// Object-level S3 operations. Bodies stream through fixed buffers in both directions; an upload
+// becomes visible only when its metadata commits, after every check on the bytes passed.
+#include <algorithm>
+#include <cstring>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/crypto.h"
+#include "storage-gateway/body_receiver.h"
+#include "storage-gateway/s3_errors.h"
+#include "storage-gateway/s3_exchange.h"
+#include "storage-gateway/s3_names.h"
+#include "storage-gateway/s3_xml.h"
+
+namespace dcloud::gateway {
+namespace {
+
+constexpr std::size_t kBufferBytes = 256 * 1024;
+constexpr const char* kMetaPrefix = "x-amz-meta-";
+constexpr const char* kDefaultContentType = "binary/octet-stream";
+
+void setObjectHeaders(S3Exchange& ex, const ObjectRecord& o) {
+  ex.setHeader("ETag", "\"" + o.etag + "\"");
+  ex.setHeader("Last-Modified", httpDate(o.last_modified_ms));
+  ex.setHeader("Accept-Ranges", "bytes");
+  for (const auto& [name, value] : o.user_metadata) ex.setHeader(kMetaPrefix + name, value);
+}
+
+struct ByteRange {
+  std::int64_t first = 0;
+  std::int64_t last = 0;  // inclusive
+};
+
+// A single "bytes=a-b" / "bytes=a-" / "bytes=-n" range. nullopt: serve the whole object (no or
+// unsupported Range, as S3 ignores multi-range requests). InvalidRange when unsatisfiable.
+Result<std::optional<ByteRange>> parseRange(const std::string& header, std::int64_t size) {
+  using Out = std::optional<ByteRange>;
+  if (header.compare(0, 6, "bytes=") != 0 || header.find(',') != std::string::npos) return Out{};
+  const std::string spec = header.substr(6);
+  const std::size_t dash = spec.find('-');
+  if (dash == std::string::npos) return Out{};
+  auto number = [](const std::string& s) -> std::optional<std::int64_t> {
+    if (s.empty() || s.size() > 18 || s.find_first_not_of("0123456789") != std::string::npos) {
+      return std::nullopt;
+    }
+    return std::stoll(s);
+  };
+  std::optional<std::int64_t> a = number(spec.substr(0, dash));
+  std::optional<std::int64_t> b = number(spec.substr(dash + 1));
+  const Error unsatisfiable = s3Error("InvalidRange", "The requested range is not satisfiable");
+  ByteRange r;
+  if (!a && b) {  // suffix
+    if (*b == 0) return unsatisfiable;
+    r.first = std::max<std::int64_t>(0, size - *b);
+    r.last = size - 1;
+  } else if (a) {
+    if (*a >= size) return unsatisfiable;
+    r.first = *a;
+    r.last = b ? std::min(*b, size - 1) : size - 1;
+    if (b && *b < *a) return Out{};
+  } else {
+    return Out{};
+  }
+  if (size == 0) return unsatisfiable;
+  return Out{r};
+}
+
+}  // namespace
+
+Status putObject(S3Deps& deps, S3Exchange& ex, const S3Request& req, const AuthContext& auth) {
+  ex.record().operation = "PutObject";
+  if (req.hasHeader("x-amz-copy-source")) {
+    return s3Error("NotImplemented", "CopyObject is not supported by this gateway yet.");
+  }
+  DCLOUD_TRY(validateObjectKey(req.key));
+  Result<BucketRecord> bucket =
+      authorizeBucket(deps, auth, req.bucket, Operation::kPutObject, req.key);
+  if (!bucket.ok()) return bucket.error();
+  Result<std::map<std::string, std::string>> meta = userMetadata(req);
+  if (!meta.ok()) return meta.error();
+  Result<BodyPlan> plan = planBody(deps.config, ex, req, auth);
+  if (!plan.ok()) return plan.error();
+
+  Result<std::unique_ptr<ObjectWriter>> writer = deps.objects.create();
+  if (!writer.ok()) return writer.error();
+  // Until finish(), destroying the writer removes the partial data: every early return below
+  // leaves nothing behind.
+  Result<std::string> md5_hex = receiveBody(ex, *plan, auth, **writer);
+  if (!md5_hex.ok()) return md5_hex.error();
+  DCLOUD_TRY((*writer)->finish());
+
+  ObjectRecord record;
+  record.bucket = req.bucket;
+  record.key = req.key;
+  record.size = plan->object_bytes;
+  record.etag = *md5_hex;
+  record.content_type =
+      req.hasHeader("content-type") ? req.header("content-type") : kDefaultContentType;
+  record.user_metadata = std::move(*meta);
+  record.data_id = (*writer)->id();
+  record.last_modified_ms = deps.clock.nowMillis();
+  Result<std::optional<std::string>> previous = deps.metadata.putObject(record);
+  if (!previous.ok()) {
+    Status removed = deps.objects.remove(record.data_id);
+    if (!removed.ok()) deps.log.warn("cannot remove orphan data: " + removed.error().message);
+    return previous.error();
+  }
+  if (previous->has_value()) {
+    Status removed = deps.objects.remove(**previous);
+    if (!removed.ok()) deps.log.warn("cannot remove replaced data: " + removed.error().message);
+  }
+  ex.setHeader("ETag", "\"" + record.etag + "\"");
+  ex.sendEmpty(200);
+  return okStatus();
+}
+
+Status getObject(S3Deps& deps, S3Exchange& ex, const S3Request& req, const AuthContext& auth) {
+  const bool head = req.method == "HEAD";
+  ex.record().operation = head ? "HeadObject" : "GetObject";
+  DCLOUD_TRY(validateObjectKey(req.key));
+  Result<BucketRecord> bucket =
+      authorizeBucket(deps, auth, req.bucket, Operation::kGetObject, req.key);
+  if (!bucket.ok()) return bucket.error();
+  // The data of a concurrently replaced object may vanish between the metadata read and the
+  // open; the second look sees the new version.
+  std::optional<ObjectRecord> object;
+  std::unique_ptr<ObjectReader> reader;
+  for (int attempt = 0; attempt < 3 && !reader; ++attempt) {
+    Result<ObjectRecord> found = deps.metadata.getObject(req.bucket, req.key);
+    if (!found.ok()) return found.error();
+    Result<std::unique_ptr<ObjectReader>> opened = deps.objects.open(found->data_id);
+    if (opened.ok()) {
+      object = std::move(*found);
+      reader = std::move(*opened);
+    } else if (opened.error().code != ErrorCode::kNotFound) {
+      return opened.error();
+    }
+  }
+  if (!reader) return internalError("object data is missing for " + req.bucket + "/" + req.key);
+
+  const std::int64_t size = reader->size();
+  Result<std::optional<ByteRange>> range =
+      head ? Result<std::optional<ByteRange>>(std::optional<ByteRange>{})
+           : parseRange(req.header("range"), size);
+  if (!range.ok()) {
+    ex.setHeader("Content-Range", "bytes */" + std::to_string(size));
+    return range.error();
+  }
+  setObjectHeaders(ex, *object);
+  std::int64_t first = 0;
+  std::int64_t length = size;
+  int status = 200;
+  if (range->has_value()) {
+    first = (*range)->first;
+    length = (*range)->last - first + 1;
+    status = 206;
+    ex.setHeader("Content-Range", "bytes " + std::to_string(first) + "-" +
+                                      std::to_string((*range)->last) + "/" + std::to_string(size));
+    DCLOUD_TRY(reader->seek(first));
+  }
+  std::ostream& out = ex.beginBody(status, length, object->content_type);
+  if (head) return okStatus();
+  std::vector<char> buf(kBufferBytes);
+  std::int64_t left = length;
+  while (left > 0) {
+    Result<std::size_t> got = reader->read(
+        buf.data(), static_cast<std::size_t>(std::min<std::int64_t>(left, kBufferBytes)));
+    if (!got.ok() || *got == 0) {
+      // Headers are gone already: all we can do is cut the connection short.
+      deps.log.error("short read of object data for " + req.bucket + "/" + req.key);
+      break;
+    }
+    out.write(buf.data(), static_cast<std::streamsize>(*got));
+    if (!out) break;  // the client went away
+    left -= static_cast<std::int64_t>(*got);
+    ex.record().bytes_out += static_cast<std::int64_t>(*got);
+  }
+  return okStatus();
+}
+
+Status deleteObject(S3Deps& deps, S3Exchange& ex, const S3Request& req, const AuthContext& auth) {
+  ex.record().operation = "DeleteObject";
+  DCLOUD_TRY(validateObjectKey(req.key));
+  Result<BucketRecord> bucket =
+      authorizeBucket(deps, auth, req.bucket, Operation::kDeleteObject, req.key);
+  if (!bucket.ok()) return bucket.error();
+  Result<std::optional<std::string>> removed = deps.metadata.deleteObject(req.bucket, req.key);
+  if (!removed.ok()) return removed.error();
+  if (removed->has_value()) {
+    Status st = deps.objects.remove(**removed);
+    if (!st.ok()) deps.log.warn("cannot remove deleted data: " + st.error().message);
+  }
+  ex.sendEmpty(204);
+  return okStatus();
+}
+
+}  // namespace dcloud::gateway

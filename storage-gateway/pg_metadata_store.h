@@ -1,0 +1,45 @@
+#pragma once
+// MetadataStore on PostgreSQL (schema `gateway`, sql/0002_gateway.sql).
+
+#include <memory>
+
+#include "common/pg.h"
+#include "storage-gateway/metadata_store.h"
+
+namespace dcloud::gateway {
+
+class PgMetadataStore final : public MetadataStore {
+ public:
+  explicit PgMetadataStore(std::shared_ptr<PgPool> pool) : pool_(std::move(pool)) {}
+
+  Result<CreateBucketOutcome> createBucket(const BucketRecord& bucket) override;
+  Result<BucketRecord> getBucket(const std::string& name) override;
+  Result<std::vector<BucketRecord>> listBuckets(const std::string& owner) override;
+  Status deleteBucket(const std::string& name) override;
+
+  Result<ObjectRecord> getObject(const std::string& bucket, const std::string& key) override;
+  Result<std::optional<std::string>> putObject(const ObjectRecord& object) override;
+  Result<std::optional<std::string>> deleteObject(const std::string& bucket,
+                                                  const std::string& key) override;
+  Result<std::vector<ObjectRecord>> listObjects(const std::string& bucket,
+                                                const std::string& prefix, const std::string& from,
+                                                bool inclusive, int limit) override;
+
+  Status createUpload(const MultipartUploadRecord& upload) override;
+  Result<MultipartUploadRecord> getUpload(const std::string& upload_id) override;
+  Result<std::optional<std::string>> putPart(const PartRecord& part) override;
+  Result<std::vector<PartRecord>> listParts(const std::string& upload_id) override;
+  Result<std::vector<std::string>> completeUpload(const std::string& upload_id,
+                                                  const ObjectRecord& object) override;
+  Result<std::vector<std::string>> abortUpload(const std::string& upload_id) override;
+
+  Status insertAccessKey(const AccessKeyRow& row) override;
+  Result<AccessKeyRow> getAccessKey(const std::string& access_key) override;
+  Result<std::vector<AccessKeyRow>> listAccessKeys() override;
+  Status revokeAccessKey(const std::string& access_key) override;
+
+ private:
+  std::shared_ptr<PgPool> pool_;
+};
+
+}  // namespace dcloud::gateway
