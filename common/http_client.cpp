@@ -62,8 +62,13 @@ Result<HttpResult> httpRequest(const std::string& method, const std::string& url
     if (!body.empty() || method == "POST" || method == "PUT") {
       req.setContentLength64(static_cast<std::int64_t>(body.size()));
     }
-    std::ostream& out = session.sendRequest(req);
-    out.write(body.data(), static_cast<std::streamsize>(body.size()));
+    try {
+      std::ostream& out = session.sendRequest(req);
+      out.write(body.data(), static_cast<std::streamsize>(body.size()));
+    } catch (const Poco::Exception&) {
+      // The server may answer before reading the whole body (e.g. "body too large") and close
+      // the connection; its answer is more useful than our broken pipe, so try to read it.
+    }
     Poco::Net::HTTPResponse resp;
     std::istream& in = session.receiveResponse(resp);
     HttpResult result;

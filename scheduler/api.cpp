@@ -9,15 +9,6 @@
 
 namespace dcloud::scheduler {
 
-namespace {
-
-const Logger& apiLog() {
-  static const Logger log("scheduler");
-  return log;
-}
-
-std::string defaultBucket(const std::string& owner) { return "u-" + owner.substr(0, 16); }
-
 bool isUuid(const std::string& s) {
   if (s.size() != 36) return false;
   for (std::size_t i = 0; i < s.size(); ++i) {
@@ -30,6 +21,15 @@ bool isUuid(const std::string& s) {
   }
   return true;
 }
+
+namespace {
+
+const Logger& apiLog() {
+  static const Logger log("scheduler");
+  return log;
+}
+
+std::string defaultBucket(const std::string& owner) { return "u-" + owner.substr(0, 16); }
 
 Status requireUuid(const std::string& s, const char* what) {
   if (!isUuid(s)) return invalidArgument(std::string(what) + " '" + s + "' is not a UUID");
@@ -81,7 +81,9 @@ class SubmitJob final : public Endpoint {
     job.output_prefix = "jobs/" + job.id + "/";
     job.tasks = core::planTasks(spec);
     for (std::size_t i = 0; i < job.tasks.size(); ++i) job.task_ids.push_back(d_.random.uuid());
-    job.hold = core::maxTaskCost(spec) * static_cast<Micros>(job.tasks.size());
+    // Every attempt is billed (the provider did the work), so the escrow covers all of them.
+    job.hold = core::maxTaskCost(spec) * static_cast<Micros>(job.tasks.size()) *
+               static_cast<Micros>(spec.max_attempts);
     Status created = d_.store.createJob(job);
     if (!created.ok()) return ApiResponse::error(created.error());
     apiLog().info("job " + job.id + " submitted by " + req.principal.substr(0, 16) + ": " +

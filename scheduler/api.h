@@ -41,4 +41,7 @@ struct ApiDeps {
 
 Router makeSchedulerRouter(const ApiDeps& deps);
 
+// Ids in paths and bodies are checked before they reach SQL casts (a bad one is a 400, not a 500).
+bool isUuid(const std::string& s);
+
 }  // namespace dcloud::scheduler

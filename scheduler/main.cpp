@@ -60,7 +60,7 @@ int main(int argc, char** argv) {
   redis_config.host = redis_addr.substr(0, redis_addr.rfind(':'));
   redis_config.port = std::atoi(redis_addr.substr(redis_addr.rfind(':') + 1).c_str());
   redis_config.db = static_cast<int>(*redis_db);
-  redis_config.pool_size = 64;
+  redis_config.pool_size = 320;  // more than server threads: long polls hold one each
   auto redis = RedisPool::connect(redis_config);
   if (!redis.ok()) return fail(redis.error().message);
 

@@ -134,7 +134,7 @@ Status SchedulerStore::createJob(const NewJob& job) {
     if (available < job.hold) {
       Error e{ErrorCode::kPaymentRequired,
               "balance available " + formatMicros(available) + " does not cover the job's escrow " +
-                  formatMicros(job.hold) + " (tasks x max price x timeout)",
+                  formatMicros(job.hold) + " (tasks x attempts x max price x timeout)",
               "insufficient-funds"};
       return e;
     }
@@ -462,6 +462,30 @@ Result<CompletionResult> SchedulerStore::completeTask(const Completion& done) {
     const int max_attempts = rows[0][5].as<int>();
     const std::string provider = rows[0][6].as<std::string>();
     const std::int64_t timeout_seconds = rows[0][7].as<std::int64_t>();
+    CompletionResult out;
+    // The wall time is the provider's claim: never bill past the job's timeout (the escrow was
+    // sized for it, and a task running longer is killed anyway).
+    out.cost = core::attemptCost(
+        price, std::min<std::int64_t>(done.receipt.wall_millis, timeout_seconds * 1000));
+    auto charge = [&] {
+      // receipt_id is unique: a second completion of one attempt is refused, never paid twice.
+      w.exec_params0(
+          "INSERT INTO scheduler.outbox (receipt_id, task_id, job_id, payer, payee, amount, "
+          "receipt, provider_signature) VALUES ($1::uuid, $2::uuid, $3::uuid, $4, $5, $6, "
+          "$7::jsonb, $8)",
+          done.attempt_id, done.task_id, job_id, owner, provider, out.cost, done.receipt_json,
+          done.receipt_signature);
+      out.job_state = refreshJobState(w, job_id);
+      w.exec0("NOTIFY dcloud_outbox");
+      w.commit();
+    };
+    if (*state == core::TaskState::kCancelled) {
+      // The owner cancelled while this attempt ran: the provider is paid for the work it did
+      // until it stopped, once; the task stays cancelled.
+      out.task_state = core::taskStateName(*state);
+      charge();
+      return out;
+    }
     auto next = core::nextTaskState(
         *state, done.succeeded ? core::TaskEvent::kSucceeded : core::TaskEvent::kAttemptFailed,
         attempts, max_attempts);
@@ -469,11 +493,6 @@ Result<CompletionResult> SchedulerStore::completeTask(const Completion& done) {
       return conflict("task " + done.task_id + " is " + core::taskStateName(*state) +
                       "; completion refused");
     }
-    CompletionResult out;
-    // The wall time is the provider's claim: never bill past the job's timeout (the escrow was
-    // sized for it, and a task running longer is killed anyway).
-    out.cost = core::attemptCost(
-        price, std::min<std::int64_t>(done.receipt.wall_millis, timeout_seconds * 1000));
     out.task_state = core::taskStateName(*next);
     const bool back_to_queue = *next == core::TaskState::kPending;
     w.exec_params0(
@@ -484,14 +503,7 @@ Result<CompletionResult> SchedulerStore::completeTask(const Completion& done) {
         "delivered = CASE WHEN $6 THEN false ELSE delivered END WHERE id = $1::uuid",
         done.task_id, out.task_state, done.exit_code, done.error, jsonList(done.outputs),
         back_to_queue);
-    w.exec_params0(
-        "INSERT INTO scheduler.outbox (receipt_id, task_id, job_id, payer, payee, amount, receipt, "
-        "provider_signature) VALUES ($1::uuid, $2::uuid, $3::uuid, $4, $5, $6, $7::jsonb, $8)",
-        done.attempt_id, done.task_id, job_id, owner, provider, out.cost, done.receipt_json,
-        done.receipt_signature);
-    out.job_state = refreshJobState(w, job_id);
-    w.exec0("NOTIFY dcloud_outbox");
-    w.commit();
+    charge();
     return out;
   });
 }

@@ -22,7 +22,7 @@ Result<JsonObject> body(const ApiRequest& req) { return parseJsonObject(req.body
 // Every /v1/workers/{id}/... call must come from the provider that registered the worker.
 Status authorizeWorker(const ApiDeps& d, const ApiRequest& req) {
   const std::string& id = req.path_params.at("id");
-  if (id.size() != 36) return invalidArgument("worker id '" + id + "' is not a UUID");
+  if (!isUuid(id)) return invalidArgument("worker id '" + id + "' is not a UUID");
   return d.store.checkWorker(id, req.principal);
 }
 
@@ -32,7 +32,7 @@ Result<std::vector<std::string>> attemptList(const JsonObject& obj, const char* 
   std::vector<std::string> out = list->value_or(std::vector<std::string>{});
   if (out.size() > 10'000) return invalidArgument(std::string(key) + " is too long");
   for (const auto& a : out) {
-    if (a.size() != 36) return invalidArgument("attempt id '" + a + "' is not a UUID");
+    if (!isUuid(a)) return invalidArgument("attempt id '" + a + "' is not a UUID");
   }
   return out;
 }
@@ -221,7 +221,7 @@ class Progress final : public Endpoint {
     if (!frames.ok()) return ApiResponse::error(frames.error());
     if (!outputs.ok()) return ApiResponse::error(outputs.error());
     const std::string& task = req.path_params.at("task");
-    if (task.size() != 36 || attempt->size() != 36) {
+    if (!isUuid(task) || !isUuid(*attempt)) {
       return ApiResponse::error(invalidArgument("task and attempt ids must be UUIDs"));
     }
     const std::int64_t done = frames->value_or(0);
@@ -284,7 +284,7 @@ class Complete final : public Endpoint {
     c.receipt = *parsed;
     c.receipt_signature = *signature;
     c.receipt_json = toJson(**receipt);
-    if (c.task_id.size() != 36 || c.attempt_id.size() != 36) {
+    if (!isUuid(c.task_id) || !isUuid(c.attempt_id)) {
       return ApiResponse::error(invalidArgument("task and attempt ids must be UUIDs"));
     }
     if (c.receipt.receipt_id != c.attempt_id || c.receipt.task_id != c.task_id ||

@@ -8,11 +8,12 @@
 namespace dcloud::worker {
 
 Agent::Agent(AgentConfig config, const KeyPair& provider_key, Sandbox& sandbox, const Clock& clock,
-             Random& random)
+             Random& random, MetricsRegistry& metrics)
     : config_(std::move(config)),
       key_(provider_key),
       sandbox_(sandbox),
       clock_(clock),
+      metrics_(metrics),
       scheduler_(config_.scheduler_url, &provider_key, clock, random) {}
 
 Agent::~Agent() {
@@ -131,8 +132,16 @@ void Agent::startTask(const JsonObject& obj) {
   rc.scratch_dir = config_.scratch_dir;
   rc.blender = config_.blender;
   run->thread = std::thread([this, raw, rc, t = *task]() {
+    metrics_.gauge("dcloud_worker_tasks_running", "Attempts running now").add(1);
     TaskRunner runner(rc, scheduler_, key_, sandbox_, clock_);
-    runner.run(t, raw->cancel);
+    RunOutcome outcome = runner.run(t, raw->cancel);
+    metrics_.gauge("dcloud_worker_tasks_running", "Attempts running now").add(-1);
+    metrics_
+        .counter("dcloud_worker_attempts_total", "Attempts finished",
+                 {{"status", outcome.succeeded ? "succeeded" : "failed"}})
+        .inc();
+    metrics_.counter("dcloud_worker_bytes_uploaded_total", "Output bytes uploaded")
+        .inc(static_cast<double>(outcome.bytes_out));
     raw->done = true;
   });
   running_.emplace(task->attempt_id, std::move(run));

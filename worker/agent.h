@@ -15,6 +15,7 @@
 #include "common/http_client.h"
 #include "common/identity.h"
 #include "common/log.h"
+#include "common/metrics.h"
 #include "common/money.h"
 #include "common/random.h"
 #include "worker/hardware.h"
@@ -37,7 +38,7 @@ struct AgentConfig {
 class Agent {
  public:
   Agent(AgentConfig config, const KeyPair& provider_key, Sandbox& sandbox, const Clock& clock,
-        Random& random);
+        Random& random, MetricsRegistry& metrics);
   ~Agent();
 
   // Registers, then serves leases until stop(). Fails only if registration is impossible.
@@ -62,6 +63,7 @@ class Agent {
   const KeyPair& key_;
   Sandbox& sandbox_;
   const Clock& clock_;
+  MetricsRegistry& metrics_;
   ApiClient scheduler_;
   Logger log_{"worker"};
   HardwareReport hardware_;

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "common/args.h"
+#include "common/http_server.h"
 #include "common/service.h"
 #include "worker/agent.h"
 
@@ -42,11 +43,11 @@ int main(int argc, char** argv) {
   auto args = Args::parse(argc, argv);
   if (!args.ok()) return fail(args.error().message);
   if (Status s = args->requireKnown({"scheduler", "key", "price", "scratch", "cores", "memory-mb",
-                                     "blender", "lease-wait-ms"});
+                                     "blender", "lease-wait-ms", "listen-port", "port-file"});
       !s.ok()) {
     return fail(s.error().message + "\nusage: dcloud-worker --scheduler URL --key PROVIDER_KEY "
                 "--price cpu=P[,gpu=P] [--scratch DIR] [--cores N] [--memory-mb N] "
-                "[--blender PATH]");
+                "[--blender PATH] [--listen-port P] [--port-file F]");
   }
   worker::AgentConfig config;
   config.scheduler_url = args->get("scheduler", "DCLOUD_SCHEDULER_URL", "");
@@ -70,7 +71,21 @@ int main(int argc, char** argv) {
   auto sandbox = Sandbox::create(SandboxConfig{});
   if (!sandbox.ok()) return fail(sandbox.error().message);
 
-  worker::Agent agent(config, *key, **sandbox, SystemClock::instance(), SecureRandom::instance());
+  // /healthz and /metrics for the provider's monitoring, on loopback.
+  MetricsRegistry metrics;
+  auto listen_port = args->getInt("listen-port", 0);
+  if (!listen_port.ok()) return fail(listen_port.error().message);
+  ApiServerConfig server_config;
+  server_config.name = "worker";
+  server_config.port = static_cast<std::uint16_t>(*listen_port);
+  server_config.max_threads = 4;
+  ApiServer server(server_config, Router{}, nullptr, metrics, [] { return okStatus(); });
+  if (Status s = server.start(); !s.ok()) return fail(s.error().message);
+  if (auto f = args->get("port-file")) {
+    if (Status s = writePortFile(*f, server.port()); !s.ok()) return fail(s.error().message);
+  }
+  worker::Agent agent(config, *key, **sandbox, SystemClock::instance(), SecureRandom::instance(),
+                      metrics);
   Status result = okStatus();
   std::thread runner([&] { result = agent.run(); });
   std::thread waiter([&] {

@@ -115,6 +115,17 @@ fees=$("$dcloud" reputation "$treasury" --json | json 'd["balance_micros"]')
 check "treasury holds about 2 % of the bill" python3 -c "import sys; sys.exit(0 if abs($fees - $cost*0.02) <= 8 else 1)"
 check "ledger chain verifies" "$bin/dcloud-ledger" verify --db "$DCLOUD_DB"
 
+# Every service answers /healthz and serves Prometheus metrics.
+survivor=$((3 - victim))
+for svc in "scheduler:$(cat "$DCLOUD_CLUSTER_DIR/scheduler.port")" \
+           "gateway:$(cat "$DCLOUD_CLUSTER_DIR/gateway.port")" \
+           "ledger:$(cat "$DCLOUD_CLUSTER_DIR/ledger.port")" \
+           "worker$survivor:$(cat "$DCLOUD_CLUSTER_DIR/worker$survivor.port")"; do
+  name=${svc%%:*}; port=${svc##*:}
+  check "$name answers /healthz" sh -c "curl -fsS http://127.0.0.1:$port/healthz | grep -q ok"
+  check "$name serves /metrics" sh -c "curl -fsS http://127.0.0.1:$port/metrics | grep -q '^# TYPE'"
+done
+
 # S3 refuses a wrong secret and a scoped key outside its prefix changes nothing.
 set +e
 AWS_SECRET_ACCESS_KEY=wrong /usr/bin/aws --endpoint-url "$DCLOUD_S3_ENDPOINT" s3 ls "s3://$bucket/" >/dev/null 2>&1

@@ -1,0 +1,171 @@
+// One generic runner for tests/scenarios/*.json: a cluster of offers and a queue of tasks go into
+// planBookings; the bookings (in order) and optionally the offers' remaining free resources must
+// match the file. File format (prices and reputations are decimal credit strings):
+//   {"description": "...",
+//    "offers": [{"worker": "w1", "cores": 4, "memory_mb": 8192, "gpus": 0, "disk_mb": 0,
+//                "free": {"cores": 2, ...}, "price_core_hour": "0.5", "price_gpu_hour": "0",
+//                "reputation": "0"}],
+//    "tasks": [{"id": "t1", "owner": "alice", "cores": 1, "memory_mb": 1024, "gpus": 0,
+//               "disk_mb": 0, "max_price": "1", "min_reputation": "0"}],
+//    "expected": [{"task": "t1", "worker": "w1", "price": "0.5"}],
+//    "expected_free": {"w1": {"cores": 3}}}
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "common/json.h"
+#include "common/money.h"
+#include "scheduler/core/matching.h"
+#include "tests/support/test_env.h"
+
+namespace dcloud::core {
+namespace {
+
+std::filesystem::path scenarioDir() {
+  return std::filesystem::path(dcloud::testing::sourceDir()) / "tests" / "scenarios";
+}
+
+std::vector<std::string> scenarioNames() {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(scenarioDir(), ec)) {
+    if (e.path().extension() == ".json") out.push_back(e.path().stem().string());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// The runner fails loudly on a malformed file rather than skipping fields.
+template <typename T>
+T need(Result<T> r, const std::string& what) {
+  if (!r.ok()) throw std::runtime_error(what + ": " + r.error().message);
+  return std::move(*r);
+}
+
+std::int64_t intOr(const JsonObject& o, const std::string& key, std::int64_t fallback) {
+  return need(getOptionalInt(o, key), key).value_or(fallback);
+}
+
+Micros moneyOr(const JsonObject& o, const std::string& key, const std::string& fallback) {
+  const std::string text = need(getOptionalString(o, key), key).value_or(fallback);
+  return need(parseMicros(text), key);
+}
+
+Resources resources(const JsonObject& o, const Resources& fallback) {
+  Resources r;
+  r.cores = static_cast<int>(intOr(o, "cores", fallback.cores));
+  r.memory_mb = intOr(o, "memory_mb", fallback.memory_mb);
+  r.gpus = static_cast<int>(intOr(o, "gpus", fallback.gpus));
+  r.disk_mb = intOr(o, "disk_mb", fallback.disk_mb);
+  return r;
+}
+
+std::vector<JsonObject> objects(const JsonObject& o, const std::string& key) {
+  std::vector<JsonObject> out;
+  auto arr = need(getOptionalArray(o, key), key);
+  if (!arr) return out;
+  for (std::size_t i = 0; i < (*arr)->size(); ++i) {
+    auto item = (*arr)->getObject(static_cast<unsigned>(i));
+    if (!item) throw std::runtime_error(key + "[" + std::to_string(i) + "] is not an object");
+    out.push_back(item);
+  }
+  return out;
+}
+
+class ScenarioTest : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(ScenarioTest, BookingsMatch) {
+  const auto path = scenarioDir() / (GetParam() + ".json");
+  std::ifstream in(path);
+  ASSERT_TRUE(in) << "cannot read " << path;
+  std::stringstream text;
+  text << in.rdbuf();
+  auto parsed = parseJsonObject(text.str());
+  ASSERT_TRUE(parsed.ok()) << parsed.error().message;
+  const JsonObject& doc = *parsed;
+  ASSERT_TRUE(
+      requireOnlyFields(doc, {"description", "offers", "tasks", "expected", "expected_free"}).ok());
+  SCOPED_TRACE(need(getOptionalString(doc, "description"), "description").value_or(""));
+
+  std::vector<Offer> offers;
+  std::vector<QueuedTask> queue;
+  std::vector<JsonObject> expected;
+  try {
+    for (const JsonObject& o : objects(doc, "offers")) {
+      Offer offer;
+      offer.worker_id = need(getString(o, "worker"), "worker");
+      offer.provider = need(getOptionalString(o, "provider"), "provider").value_or("p");
+      offer.capacity = resources(o, {1, 1024, 0, 0});
+      auto free = need(getOptionalObject(o, "free"), "free");
+      offer.free = free ? resources(*free, offer.capacity) : offer.capacity;
+      offer.price_core_hour = moneyOr(o, "price_core_hour", "0");
+      offer.price_gpu_hour = moneyOr(o, "price_gpu_hour", "0");
+      offer.reputation = moneyOr(o, "reputation", "0");
+      offers.push_back(offer);
+    }
+    for (const JsonObject& t : objects(doc, "tasks")) {
+      QueuedTask q;
+      q.task_id = need(getString(t, "id"), "id");
+      q.owner = need(getString(t, "owner"), "owner");
+      q.demand.need = resources(t, {1, 1024, 0, 0});
+      q.demand.max_price = moneyOr(t, "max_price", "1");
+      q.demand.min_reputation = moneyOr(t, "min_reputation", "0");
+      queue.push_back(q);
+    }
+    expected = objects(doc, "expected");
+  } catch (const std::exception& e) {
+    FAIL() << "malformed scenario: " << e.what();
+  }
+  ASSERT_FALSE(offers.empty() && queue.empty()) << "an empty scenario tests nothing";
+
+  std::vector<Booking> got = planBookings(queue, offers);
+  std::string got_text;
+  for (const auto& b : got) {
+    got_text += b.task_id + "->" + b.worker_id + "@" + formatMicros(b.price) + " ";
+  }
+  ASSERT_EQ(got.size(), expected.size()) << "got: " << got_text;
+  for (std::size_t i = 0; i < expected.size(); ++i) {
+    SCOPED_TRACE("booking " + std::to_string(i) + "; got: " + got_text);
+    EXPECT_EQ(got[i].task_id, *getString(expected[i], "task"));
+    EXPECT_EQ(got[i].worker_id, *getString(expected[i], "worker"));
+    auto price = getOptionalString(expected[i], "price");
+    ASSERT_TRUE(price.ok());
+    if (price->has_value()) {
+      EXPECT_EQ(formatMicros(got[i].price), formatMicros(*parseMicros(**price)));
+    }
+  }
+  auto free = getOptionalObject(doc, "expected_free");
+  ASSERT_TRUE(free.ok());
+  if (free->has_value()) {
+    for (const std::string& worker : (**free)->getNames()) {
+      auto it = std::find_if(offers.begin(), offers.end(),
+                             [&](const Offer& o) { return o.worker_id == worker; });
+      ASSERT_NE(it, offers.end()) << "expected_free names unknown worker " << worker;
+      JsonObject want = (**free)->getObject(worker);
+      ASSERT_TRUE(want);
+      Resources w = resources(want, it->free);
+      EXPECT_EQ(it->free.cores, w.cores) << worker;
+      EXPECT_EQ(it->free.memory_mb, w.memory_mb) << worker;
+      EXPECT_EQ(it->free.gpus, w.gpus) << worker;
+      EXPECT_EQ(it->free.disk_mb, w.disk_mb) << worker;
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Scenarios, ScenarioTest, ::testing::ValuesIn(scenarioNames()),
+                         [](const ::testing::TestParamInfo<std::string>& info) {
+                           std::string name = info.param;
+                           for (char& c : name) {
+                             if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+                           }
+                           return name;
+                         });
+
+// A missing or emptied scenario folder must not pass silently.
+TEST(ScenarioFilesTest, AtLeastFiveScenariosExist) { EXPECT_GE(scenarioNames().size(), 5u); }
+
+}  // namespace
+}  // namespace dcloud::core
