@@ -169,7 +169,8 @@ TEST_F(ApiGuardTest, OversizedBodyIsRefused) {
 }
 
 TEST_F(ApiGuardTest, InsufficientFundsIsPaymentDeclined) {
-  // One task, 1 credit per hour for 3600 s: the escrow is exactly 1 credit.
+  // One task, 1 credit per hour for 3600 s, 3 attempts (each is billed): the escrow is exactly
+  // 3 credits.
   KeyPair poor = KeyPair::generate();
   HttpResult broke = post(poor, "/v1/jobs", commandJob("1"));
   EXPECT_EQ(broke.status, 402) << broke.body;
@@ -177,12 +178,12 @@ TEST_F(ApiGuardTest, InsufficientFundsIsPaymentDeclined) {
   EXPECT_EQ(*getString(json(broke), "reason"), "insufficient-funds");
   expectNothingWritten(0, 0);
 
-  fund(poor.id(), kMicrosPerCredit - 1);
+  fund(poor.id(), 3 * kMicrosPerCredit - 1);
   HttpResult short_by_one = post(poor, "/v1/jobs", commandJob("1"));
   EXPECT_EQ(short_by_one.status, 402) << short_by_one.body;
   expectNothingWritten(0, 0);
 
-  fund(poor.id(), kMicrosPerCredit);
+  fund(poor.id(), 3 * kMicrosPerCredit);
   submit(poor, commandJob("1"));
   EXPECT_EQ(jobRows(), 1);
   // The first job's escrow is held: a second one cannot spend the same credit.
@@ -193,7 +194,7 @@ TEST_F(ApiGuardTest, InsufficientFundsIsPaymentDeclined) {
 
   HttpResult account = get(poor, "/v1/accounts/" + poor.id());
   ASSERT_EQ(account.status, 200) << account.body;
-  EXPECT_EQ(*getString(json(account), "held"), "1.0");
+  EXPECT_EQ(*getString(json(account), "held"), "3.0");
   EXPECT_EQ(*getString(json(account), "available"), "0.0");
 }
 

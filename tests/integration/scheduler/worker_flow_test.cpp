@@ -218,12 +218,21 @@ TEST_F(WorkerFlowTest, CancelStopsRunningAttemptsAndPendingTasks) {
                  progressBody(l.attempt_id))
                 .status,
             409);
+  // The provider is paid once for the work done until the cancel reached it; the task stays
+  // cancelled and a second completion of the same attempt is refused.
+  HttpResult paid =
+      complete(provider_, worker, l, receiptFor(provider_, worker, l, 1000), provider_);
+  ASSERT_EQ(paid.status, 200) << paid.body;
+  EXPECT_EQ(*getString(json(paid), "task_state"), "cancelled");
+  EXPECT_EQ(*getString(json(paid), "job_state"), "cancelled");
   EXPECT_EQ(
       complete(provider_, worker, l, receiptFor(provider_, worker, l, 1000), provider_).status,
       409);
-  EXPECT_EQ(outboxRows(), 0);
+  EXPECT_EQ(outboxRows(), 1);
   EXPECT_EQ(*dispatcher_->planOnce(), 0);
-  EXPECT_EQ(*getString(json(get(owner_, "/v1/accounts/" + owner_.id())), "held"), "0.0");
+  // Only the unsettled charge stays held; the job's escrow is released.
+  EXPECT_EQ(*getString(json(get(owner_, "/v1/accounts/" + owner_.id())), "held"),
+            *getString(json(paid), "cost"));
 }
 
 class LostWorkerTest : public WorkerFlowTest {
