@@ -16,7 +16,10 @@ int main(int argc, char** argv) {
   const int owners_n = argc > 3 ? std::atoi(argv[3]) : 50;
   std::vector<Offer> offers;
   unsigned seed = 42;
-  auto rnd = [&] { seed = seed * 1103515245u + 12345u; return (seed >> 16) & 0x7fff; };
+  auto rnd = [&] {
+    seed = seed * 1103515245u + 12345u;
+    return (seed >> 16) & 0x7fff;
+  };
   for (int i = 0; i < offers_n; ++i) {
     Offer o;
     o.worker_id = "w" + std::to_string(i);
@@ -41,9 +44,11 @@ int main(int argc, char** argv) {
   }
   const auto start = std::chrono::steady_clock::now();
   std::vector<Booking> bookings = planBookings(queue, offers);
-  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::printf("bench=matcher\noffers=%d\ntasks=%d\nowners=%d\nbooked=%zu\nseconds=%.6f\n"
-              "decisions_per_s=%.0f\n",
-              offers_n, tasks_n, owners_n, bookings.size(), secs, tasks_n / secs);
+  const double secs =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::printf(
+      "bench=matcher\noffers=%d\ntasks=%d\nowners=%d\nbooked=%zu\nseconds=%.6f\n"
+      "decisions_per_s=%.0f\n",
+      offers_n, tasks_n, owners_n, bookings.size(), secs, tasks_n / secs);
   return 0;
 }

@@ -7,8 +7,8 @@
 #include <fstream>
 #include <iomanip>
 #include <iostream>
-#include <sstream>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "common/crypto.h"
@@ -179,8 +179,8 @@ int submit(const Ctx& c, const Args& a) {
     if (!*there) {
       auto sent = s3.putFile(bucket, object, file);
       if (!sent.ok()) return fail(c, sent.error().message);
-      c.err << "uploaded " << file << " (" << *sent << " bytes) to s3://" << bucket << "/"
-            << object << "\n";
+      c.err << "uploaded " << file << " (" << *sent << " bytes) to s3://" << bucket << "/" << object
+            << "\n";
     }
     body->set("scene", "s3://" + bucket + "/" + object);
   } else if (kind == "command") {
@@ -210,7 +210,8 @@ std::string counts(const JsonObject& job) {
   const JsonObject& b = **byState;
   std::ostringstream s;
   s << num(b, "succeeded") << "/" << num(b, "total") << " done";
-  if (num(b, "running") + num(b, "leased")) s << ", " << num(b, "running") + num(b, "leased") << " running";
+  if (num(b, "running") + num(b, "leased"))
+    s << ", " << num(b, "running") + num(b, "leased") << " running";
   if (num(b, "pending")) s << ", " << num(b, "pending") << " queued";
   if (num(b, "failed")) s << ", " << num(b, "failed") << " failed";
   if (num(b, "cancelled")) s << ", " << num(b, "cancelled") << " cancelled";
@@ -228,8 +229,9 @@ int jobs(const Ctx& c, const Args& a) {
     return 0;
   }
   auto list = getOptionalArray(*r, "jobs");
-  c.out << std::left << std::setw(38) << "ID" << std::setw(9) << "KIND" << std::setw(11)
-        << "STATE" << std::setw(30) << "TASKS" << "COST\n";
+  c.out << std::left << std::setw(38) << "ID" << std::setw(9) << "KIND" << std::setw(11) << "STATE"
+        << std::setw(30) << "TASKS"
+        << "COST\n";
   if (list.ok() && list->has_value()) {
     for (std::size_t i = 0; i < (**list)->size(); ++i) {
       auto j = (**list)->getObject(static_cast<unsigned>(i));
@@ -248,7 +250,8 @@ Result<JsonObject> fetchJob(const Ctx& c, const KeyPair& key, const std::string&
 
 void printJobDetail(const Ctx& c, const JsonObject& j) {
   c.out << "job      " << str(j, "id") << "\n"
-        << "kind     " << str(j, "kind") << (str(j, "name").empty() ? "" : "  (" + str(j, "name") + ")") << "\n"
+        << "kind     " << str(j, "kind")
+        << (str(j, "name").empty() ? "" : "  (" + str(j, "name") + ")") << "\n"
         << "state    " << str(j, "state") << "  (" << counts(j) << ")\n"
         << "output   " << str(j, "output") << "\n"
         << "bid      " << str(j, "max_price") << " per task-hour, min reputation "
@@ -261,7 +264,8 @@ void printJobDetail(const Ctx& c, const JsonObject& j) {
       c.out << "  #" << std::left << std::setw(4) << num(t, "index");
       if (str(j, "kind") == "render") {
         c.out << "frames " << std::setw(10)
-              << (std::to_string(num(t, "frame_first")) + "-" + std::to_string(num(t, "frame_last")));
+              << (std::to_string(num(t, "frame_first")) + "-" +
+                  std::to_string(num(t, "frame_last")));
       }
       c.out << std::setw(10) << str(t, "state") << "attempts " << num(t, "attempts");
       if (!str(t, "cost").empty()) c.out << "  cost " << str(t, "cost");
@@ -283,8 +287,10 @@ int job(const Ctx& c, const Args& a) {
   if (!key.ok()) return failWith(c, key.error());
   auto r = fetchJob(c, *key, a.positional()[1]);
   if (!r.ok()) return failWith(c, r.error());
-  if (a.has("json")) printJson(c, *r);
-  else printJobDetail(c, *r);
+  if (a.has("json"))
+    printJson(c, *r);
+  else
+    printJobDetail(c, *r);
   return 0;
 }
 
@@ -312,7 +318,8 @@ int waitJob(const Ctx& c, const Args& a) {
     std::int64_t total = 0, finished = 0;
     if (byState.ok() && byState->has_value()) {
       total = num(**byState, "total");
-      finished = num(**byState, "succeeded") + num(**byState, "failed") + num(**byState, "cancelled");
+      finished =
+          num(**byState, "succeeded") + num(**byState, "failed") + num(**byState, "cancelled");
     }
     if (!a.has("json")) {
       std::ostringstream line;
@@ -329,7 +336,8 @@ int waitJob(const Ctx& c, const Args& a) {
       }
     }
     if (done) {
-      if (a.has("json")) printJson(c, j);
+      if (a.has("json"))
+        printJson(c, j);
       else {
         if (c.env.terminal) c.out << "\n";
         printJobDetail(c, j);
@@ -347,8 +355,10 @@ int cancel(const Ctx& c, const Args& a) {
   ApiClient api(c.env.scheduler_url, &*key, SystemClock::instance(), SecureRandom::instance());
   auto r = api.call("POST", "/v1/jobs/" + a.positional()[1] + "/cancel");
   if (!r.ok()) return failWith(c, r.error());
-  if (a.has("json")) printJson(c, *r);
-  else c.out << str(*r, "id") << " " << str(*r, "state") << "\n";
+  if (a.has("json"))
+    printJson(c, *r);
+  else
+    c.out << str(*r, "id") << " " << str(*r, "state") << "\n";
   return 0;
 }
 
@@ -388,8 +398,8 @@ int runCli(const std::vector<std::string>& argv, const CliEnv& env, std::ostream
   }
   const std::string cmd = args->positional()[0];
   static const std::set<std::string> kSubmitOptions{
-      "json", "frames", "chunk", "max-price", "min-reputation", "cores", "memory-mb", "gpus",
-      "timeout", "name", "bid-cap"};
+      "json",      "frames", "chunk",   "max-price", "min-reputation", "cores",
+      "memory-mb", "gpus",   "timeout", "name",      "bid-cap"};
   std::set<std::string> known{"json"};
   if (cmd == "submit") known = kSubmitOptions;
   if (cmd == "keygen") known = {"out"};

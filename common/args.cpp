@@ -37,8 +37,10 @@ Result<Args> Args::parse(const std::vector<std::string>& argv, const std::set<st
     }
     // Repeated options accumulate, newline-separated (e.g. --admin A --admin B).
     auto it = out.options_.find(name);
-    if (it != out.options_.end()) it->second += "\n" + value;
-    else out.options_[name] = value;
+    if (it != out.options_.end())
+      it->second += "\n" + value;
+    else
+      out.options_[name] = value;
   }
   return out;
 }

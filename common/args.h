@@ -24,7 +24,8 @@ class Args {
   bool has(const std::string& name) const { return options_.count(name) > 0; }
   std::optional<std::string> get(const std::string& name) const;
   // The option, else the environment variable env (if given and set), else fallback.
-  std::string get(const std::string& name, const std::string& env, const std::string& fallback) const;
+  std::string get(const std::string& name, const std::string& env,
+                  const std::string& fallback) const;
   Result<long long> getInt(const std::string& name, long long fallback) const;
   const std::vector<std::string>& positional() const { return positional_; }
   // Everything after "--".

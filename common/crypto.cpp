@@ -53,7 +53,9 @@ std::string sha256(std::string_view data) {
   return out;
 }
 
-std::string sha256Hex(std::string_view data) { return toHex(sha256(data)); }
+std::string sha256Hex(std::string_view data) {
+  return toHex(sha256(data));
+}
 
 std::string hmacSha256(std::string_view key, std::string_view data) {
   ensureSodium();
@@ -83,7 +85,9 @@ std::string Sha256::finish() {
   return out;
 }
 
-std::string Sha256::finishHex() { return toHex(finish()); }
+std::string Sha256::finishHex() {
+  return toHex(finish());
+}
 
 std::string base64Encode(std::string_view bytes) {
   ensureSodium();

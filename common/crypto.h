@@ -15,7 +15,8 @@ Result<std::string> fromHex(std::string_view hex);
 
 std::string sha256(std::string_view data);  // raw 32 bytes
 std::string sha256Hex(std::string_view data);
-std::string hmacSha256(std::string_view key, std::string_view data);  // raw 32 bytes, any key length
+std::string hmacSha256(std::string_view key,
+                       std::string_view data);  // raw 32 bytes, any key length
 
 // Incremental SHA-256 for streams.
 class Sha256 {

@@ -25,9 +25,8 @@ Result<Url> parseUrl(const std::string& text) {
   }
   std::size_t host_start = scheme_end + 3;
   std::size_t path_start = text.find('/', host_start);
-  std::string authority = text.substr(host_start, path_start == std::string::npos
-                                                      ? std::string::npos
-                                                      : path_start - host_start);
+  std::string authority = text.substr(
+      host_start, path_start == std::string::npos ? std::string::npos : path_start - host_start);
   url.path = path_start == std::string::npos ? "/" : text.substr(path_start);
   std::size_t colon = authority.rfind(':');
   if (colon != std::string::npos && authority.find(']') == std::string::npos) {

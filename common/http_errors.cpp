@@ -38,8 +38,10 @@ std::string errorJson(const Error& error) {
   obj->set("code", m.http_status);
   obj->set("message", error.message);
   if (!error.reason.empty()) obj->set("reason", error.reason);
-  if (error.reason == "too-low" && !error.hint.empty()) obj->set("acceptable_payment", error.hint);
-  else if (!error.hint.empty()) obj->set("hint", error.hint);
+  if (error.reason == "too-low" && !error.hint.empty())
+    obj->set("acceptable_payment", error.hint);
+  else if (!error.hint.empty())
+    obj->set("hint", error.hint);
   return toJson(obj);
 }
 

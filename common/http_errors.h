@@ -1,6 +1,7 @@
 #pragma once
 // The one place where error codes become HTTP statuses and the JSON error body of DESIGN.md:
-//   {"status": "bad-request", "code": 400, "message": "...", ["reason": ..., "acceptable_payment": ...]}
+//   {"status": "bad-request", "code": 400, "message": "...", ["reason": ..., "acceptable_payment":
+//   ...]}
 
 #include <string>
 

@@ -61,7 +61,10 @@ std::vector<std::string> splitPath(const std::string& path) {
   std::vector<std::string> out;
   std::size_t i = 0;
   while (i < path.size()) {
-    if (path[i] == '/') { ++i; continue; }
+    if (path[i] == '/') {
+      ++i;
+      continue;
+    }
     std::size_t j = path.find('/', i);
     if (j == std::string::npos) j = path.size();
     out.push_back(path.substr(i, j - i));
@@ -223,7 +226,9 @@ void ApiServer::Factory::Handler::handleRequest(Poco::Net::HTTPServerRequest& re
   const std::string status = std::to_string(out.status);
   server_.metrics_
       .counter("dcloud_http_requests_total", "HTTP requests served",
-               {{"service", server_.config_.name}, {"route", route}, {"method", api.method},
+               {{"service", server_.config_.name},
+                {"route", route},
+                {"method", api.method},
                 {"status", status}})
       .inc();
   server_.metrics_
@@ -249,7 +254,9 @@ ApiServer::ApiServer(ApiServerConfig config, Router router, const RequestVerifie
       health_(std::move(health)),
       log_(config_.name) {}
 
-ApiServer::~ApiServer() { stop(); }
+ApiServer::~ApiServer() {
+  stop();
+}
 
 Status ApiServer::start() {
   try {

@@ -27,7 +27,7 @@ namespace dcloud {
 struct ApiRequest {
   std::string method;
   std::string path;
-  std::string query;                               // raw, without '?'
+  std::string query;                                // raw, without '?'
   std::map<std::string, std::string> query_params;  // decoded
   std::map<std::string, std::string> path_params;   // from {name} segments of the route
   std::map<std::string, std::string> headers;       // names lower-cased
@@ -60,7 +60,8 @@ class Endpoint {
 // Wraps a lambda as an Endpoint, for small routes.
 class FunctionEndpoint final : public Endpoint {
  public:
-  explicit FunctionEndpoint(std::function<ApiResponse(const ApiRequest&)> fn) : fn_(std::move(fn)) {}
+  explicit FunctionEndpoint(std::function<ApiResponse(const ApiRequest&)> fn)
+      : fn_(std::move(fn)) {}
   ApiResponse handle(const ApiRequest& request) override { return fn_(request); }
 
  private:

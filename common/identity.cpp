@@ -93,7 +93,9 @@ std::string KeyPair::sign(std::string_view message) const {
   return toHex(std::string_view(reinterpret_cast<const char*>(sig), sizeof sig));
 }
 
-std::string KeyPair::secretHex() const { return toHex(secret_key_); }
+std::string KeyPair::secretHex() const {
+  return toHex(secret_key_);
+}
 
 bool isValidPrincipalId(std::string_view id) {
   if (id.size() != 64) return false;
@@ -103,7 +105,8 @@ bool isValidPrincipalId(std::string_view id) {
   return true;
 }
 
-bool verifySignature(std::string_view id, std::string_view message, std::string_view signature_hex) {
+bool verifySignature(std::string_view id, std::string_view message,
+                     std::string_view signature_hex) {
   if (!isValidPrincipalId(id) || signature_hex.size() != 2 * crypto_sign_BYTES) return false;
   auto pk = fromHex(id);
   auto sig = fromHex(signature_hex);

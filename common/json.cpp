@@ -23,12 +23,16 @@ bool nestingWithin(const std::string& text, int limit) {
   bool escaped = false;
   for (char c : text) {
     if (in_string) {
-      if (escaped) escaped = false;
-      else if (c == '\\') escaped = true;
-      else if (c == '"') in_string = false;
+      if (escaped)
+        escaped = false;
+      else if (c == '\\')
+        escaped = true;
+      else if (c == '"')
+        in_string = false;
       continue;
     }
-    if (c == '"') in_string = true;
+    if (c == '"')
+      in_string = true;
     else if (c == '{' || c == '[') {
       if (++depth > limit) return false;
     } else if (c == '}' || c == ']') {
@@ -46,9 +50,12 @@ bool integersInRange(const std::string& text) {
   for (std::size_t i = 0; i < text.size(); ++i) {
     const char c = text[i];
     if (in_string) {
-      if (escaped) escaped = false;
-      else if (c == '\\') escaped = true;
-      else if (c == '"') in_string = false;
+      if (escaped)
+        escaped = false;
+      else if (c == '\\')
+        escaped = true;
+      else if (c == '"')
+        in_string = false;
       continue;
     }
     if (c == '"') {
@@ -58,8 +65,8 @@ bool integersInRange(const std::string& text) {
     if (c != '-' && !std::isdigit(static_cast<unsigned char>(c))) continue;
     std::size_t end = c == '-' ? i + 1 : i;
     while (end < text.size() && std::isdigit(static_cast<unsigned char>(text[end]))) ++end;
-    const bool integer = end == text.size() || (text[end] != '.' && text[end] != 'e' &&
-                                                 text[end] != 'E');
+    const bool integer =
+        end == text.size() || (text[end] != '.' && text[end] != 'e' && text[end] != 'E');
     if (integer) {
       std::errc ec;
       if (c == '-') {
@@ -72,9 +79,9 @@ bool integersInRange(const std::string& text) {
       if (ec == std::errc::result_out_of_range) return false;
     }
     // Skip the rest of the token (fraction, exponent) so its digits are not read as a number.
-    while (end < text.size() && (std::isdigit(static_cast<unsigned char>(text[end])) ||
-                                 text[end] == '.' || text[end] == 'e' || text[end] == 'E' ||
-                                 text[end] == '+' || text[end] == '-')) {
+    while (end < text.size() &&
+           (std::isdigit(static_cast<unsigned char>(text[end])) || text[end] == '.' ||
+            text[end] == 'e' || text[end] == 'E' || text[end] == '+' || text[end] == '-')) {
       ++end;
     }
     i = end - 1;
@@ -158,7 +165,8 @@ Result<std::string> getString(const JsonObject& obj, const std::string& key) {
   return v->convert<std::string>();
 }
 
-Result<std::optional<std::string>> getOptionalString(const JsonObject& obj, const std::string& key) {
+Result<std::optional<std::string>> getOptionalString(const JsonObject& obj,
+                                                     const std::string& key) {
   if (!obj->has(key) || obj->isNull(key)) return std::optional<std::string>();
   auto s = getString(obj, key);
   if (!s.ok()) return s.error();

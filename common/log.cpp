@@ -23,7 +23,9 @@ const char* levelName(LogLevel level) {
 }
 }  // namespace
 
-void Logger::setMinimumLevel(LogLevel level) { g_min_level = static_cast<int>(level); }
+void Logger::setMinimumLevel(LogLevel level) {
+  g_min_level = static_cast<int>(level);
+}
 
 void Logger::write(LogLevel level, std::string_view msg) const {
   if (static_cast<int>(level) < g_min_level.load()) return;
@@ -46,8 +48,10 @@ void Logger::write(LogLevel level, std::string_view msg) const {
   line += ' ';
   // One event, one line: escape embedded newlines.
   for (char c : msg) {
-    if (c == '\n') line += "\\n";
-    else line += c;
+    if (c == '\n')
+      line += "\\n";
+    else
+      line += c;
   }
   line += '\n';
   std::lock_guard lock(g_write_mutex);

@@ -25,7 +25,10 @@ std::string labelString(const Labels& labels) {
     s += k + "=\"";
     for (char c : v) {
       if (c == '"' || c == '\\') s += '\\';
-      if (c == '\n') { s += "\\n"; continue; }
+      if (c == '\n') {
+        s += "\\n";
+        continue;
+      }
       s += c;
     }
     s += '"';
@@ -50,8 +53,12 @@ std::string number(double v) {
 
 }  // namespace
 
-void Counter::inc(double v) { atomicAdd(value_, v); }
-void Gauge::add(double v) { atomicAdd(value_, v); }
+void Counter::inc(double v) {
+  atomicAdd(value_, v);
+}
+void Gauge::add(double v) {
+  atomicAdd(value_, v);
+}
 
 Histogram::Histogram(std::vector<double> bounds)
     : bounds_(std::move(bounds)),
@@ -81,7 +88,10 @@ Counter& MetricsRegistry::counter(const std::string& name, const std::string& he
                                   const Labels& labels) {
   std::lock_guard lock(mutex_);
   Family& f = families_[name];
-  if (f.type.empty()) { f.type = "counter"; f.help = help; }
+  if (f.type.empty()) {
+    f.type = "counter";
+    f.help = help;
+  }
   auto& slot = f.counters[labelString(labels)];
   if (!slot) slot = std::make_unique<Counter>();
   return *slot;
@@ -91,7 +101,10 @@ Gauge& MetricsRegistry::gauge(const std::string& name, const std::string& help,
                               const Labels& labels) {
   std::lock_guard lock(mutex_);
   Family& f = families_[name];
-  if (f.type.empty()) { f.type = "gauge"; f.help = help; }
+  if (f.type.empty()) {
+    f.type = "gauge";
+    f.help = help;
+  }
   auto& slot = f.gauges[labelString(labels)];
   if (!slot) slot = std::make_unique<Gauge>();
   return *slot;
@@ -101,7 +114,10 @@ Histogram& MetricsRegistry::histogram(const std::string& name, const std::string
                                       const Labels& labels, std::vector<double> bounds) {
   std::lock_guard lock(mutex_);
   Family& f = families_[name];
-  if (f.type.empty()) { f.type = "histogram"; f.help = help; }
+  if (f.type.empty()) {
+    f.type = "histogram";
+    f.help = help;
+  }
   auto& slot = f.histograms[labelString(labels)];
   if (!slot) slot = std::make_unique<Histogram>(std::move(bounds));
   return *slot;
@@ -112,8 +128,10 @@ std::string MetricsRegistry::renderPrometheus() const {
   std::ostringstream out;
   for (const auto& [name, f] : families_) {
     out << "# HELP " << name << ' ' << f.help << "\n# TYPE " << name << ' ' << f.type << '\n';
-    for (const auto& [labels, c] : f.counters) out << name << labels << ' ' << number(c->value()) << '\n';
-    for (const auto& [labels, g] : f.gauges) out << name << labels << ' ' << number(g->value()) << '\n';
+    for (const auto& [labels, c] : f.counters)
+      out << name << labels << ' ' << number(c->value()) << '\n';
+    for (const auto& [labels, g] : f.gauges)
+      out << name << labels << ' ' << number(g->value()) << '\n';
     for (const auto& [labels, h] : f.histograms) {
       auto counts = h->bucketCounts();
       for (std::size_t i = 0; i < h->bounds().size(); ++i) {

@@ -42,7 +42,8 @@ Result<Micros> parseMicros(std::string_view text) {
       frac = frac * 10 + (c - '0');
     } else {
       whole = whole * 10 + (c - '0');
-      if (whole > kMaxWhole) return invalidArgument("amount '" + std::string(text) + "' is too large");
+      if (whole > kMaxWhole)
+        return invalidArgument("amount '" + std::string(text) + "' is too large");
     }
   }
   if (!seen_digit) return invalidArgument("amount '" + std::string(text) + "' has no digits");

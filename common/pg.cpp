@@ -91,22 +91,23 @@ Status applyMigrations(pqxx::connection& conn, const std::vector<Migration>& mig
       pqxx::work w(conn);
       // One runner at a time across every service sharing this database.
       w.exec("SELECT pg_advisory_xact_lock(727361)");  // returns one row: not exec0
-      w.exec0("CREATE TABLE IF NOT EXISTS public.schema_migrations (version integer PRIMARY KEY, "
-              "name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())");
+      w.exec0(
+          "CREATE TABLE IF NOT EXISTS public.schema_migrations (version integer PRIMARY KEY, "
+          "name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())");
       w.commit();
     }
     for (const Migration& m : migrations) {
       pqxx::work w(conn);
       w.exec("SELECT pg_advisory_xact_lock(727361)");  // returns one row: not exec0
-      int current = w.exec1("SELECT COALESCE(MAX(version), 0) FROM public.schema_migrations")[0]
-                        .as<int>();
+      int current =
+          w.exec1("SELECT COALESCE(MAX(version), 0) FROM public.schema_migrations")[0].as<int>();
       if (current > known) {
         return failedPrecondition("database schema is at version " + std::to_string(current) +
                                   ", newer than this build knows (" + std::to_string(known) +
                                   "); upgrade dcloud");
       }
-      auto seen = w.exec_params("SELECT 1 FROM public.schema_migrations WHERE version = $1",
-                                m.version);
+      auto seen =
+          w.exec_params("SELECT 1 FROM public.schema_migrations WHERE version = $1", m.version);
       if (!seen.empty()) continue;
       w.exec(m.sql);
       w.exec_params0("INSERT INTO public.schema_migrations (version, name) VALUES ($1, $2)",

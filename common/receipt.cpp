@@ -34,9 +34,9 @@ JsonObject receiptToJson(const UsageReceipt& r) {
 
 Result<UsageReceipt> receiptFromJson(const JsonObject& obj) {
   if (!obj) return invalidArgument("receipt is missing");
-  DCLOUD_TRY(requireOnlyFields(obj, {"receipt_id", "task_id", "job_id", "worker_id", "provider",
-                                     "cpu_millis", "wall_millis", "peak_memory_bytes",
-                                     "bytes_out", "exit_code"}));
+  DCLOUD_TRY(requireOnlyFields(
+      obj, {"receipt_id", "task_id", "job_id", "worker_id", "provider", "cpu_millis", "wall_millis",
+            "peak_memory_bytes", "bytes_out", "exit_code"}));
   UsageReceipt r;
   auto str = [&](const char* key, std::string& out) -> Status {
     auto v = getString(obj, key);

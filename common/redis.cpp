@@ -31,8 +31,7 @@ RedisReply convert(const redisReply* r) {
       out.type = RedisReply::Type::kArray;
       for (std::size_t i = 0; i < r->elements; ++i) out.elements.push_back(convert(r->element[i]));
       break;
-    default:
-      out.type = RedisReply::Type::kNil;
+    default: out.type = RedisReply::Type::kNil;
   }
   return out;
 }
@@ -73,8 +72,7 @@ Result<std::unique_ptr<RedisPool::Connection>> RedisPool::take() {
   }
   redisSetTimeout(conn->ctx, toTimeval(5.0));
   if (config_.db != 0) {
-    auto* r = static_cast<redisReply*>(
-        redisCommand(conn->ctx, "SELECT %d", config_.db));
+    auto* r = static_cast<redisReply*>(redisCommand(conn->ctx, "SELECT %d", config_.db));
     bool ok = r && r->type == REDIS_REPLY_STATUS;
     if (r) freeReplyObject(r);
     if (!ok) return unavailable("redis: cannot select database " + std::to_string(config_.db));
@@ -97,8 +95,8 @@ Result<RedisReply> RedisPool::command(const std::vector<std::string>& argv) {
     ptrs.push_back(a.data());
     lens.push_back(a.size());
   }
-  auto* r = static_cast<redisReply*>(redisCommandArgv((*conn)->ctx, static_cast<int>(argv.size()),
-                                                      ptrs.data(), lens.data()));
+  auto* r = static_cast<redisReply*>(
+      redisCommandArgv((*conn)->ctx, static_cast<int>(argv.size()), ptrs.data(), lens.data()));
   if (!r) {
     std::string why = (*conn)->ctx->errstr;
     return unavailable("redis: " + why);
@@ -115,7 +113,8 @@ Result<RedisReply> RedisPool::command(const std::vector<std::string>& argv) {
   return out;
 }
 
-Result<std::optional<std::string>> RedisPool::blpop(const std::string& key, double timeout_seconds) {
+Result<std::optional<std::string>> RedisPool::blpop(const std::string& key,
+                                                    double timeout_seconds) {
   auto conn = take();
   if (!conn.ok()) return conn.error();
   // The socket timeout must outlast the server-side BLPOP timeout.

@@ -37,41 +37,67 @@ struct Error {
   std::string toString() const { return std::string(errorCodeName(code)) + ": " + message; }
 };
 
-inline Error invalidArgument(std::string m) { return {ErrorCode::kInvalidArgument, std::move(m)}; }
-inline Error notFound(std::string m) { return {ErrorCode::kNotFound, std::move(m)}; }
-inline Error alreadyExists(std::string m) { return {ErrorCode::kAlreadyExists, std::move(m)}; }
+inline Error invalidArgument(std::string m) {
+  return {ErrorCode::kInvalidArgument, std::move(m)};
+}
+inline Error notFound(std::string m) {
+  return {ErrorCode::kNotFound, std::move(m)};
+}
+inline Error alreadyExists(std::string m) {
+  return {ErrorCode::kAlreadyExists, std::move(m)};
+}
 inline Error failedPrecondition(std::string m) {
   return {ErrorCode::kFailedPrecondition, std::move(m)};
 }
-inline Error conflict(std::string m) { return {ErrorCode::kConflict, std::move(m)}; }
+inline Error conflict(std::string m) {
+  return {ErrorCode::kConflict, std::move(m)};
+}
 inline Error resourceExhausted(std::string m) {
   return {ErrorCode::kResourceExhausted, std::move(m)};
 }
-inline Error unavailable(std::string m) { return {ErrorCode::kUnavailable, std::move(m)}; }
+inline Error unavailable(std::string m) {
+  return {ErrorCode::kUnavailable, std::move(m)};
+}
 inline Error deadlineExceeded(std::string m) {
   return {ErrorCode::kDeadlineExceeded, std::move(m)};
 }
 inline Error permissionDenied(std::string m) {
   return {ErrorCode::kPermissionDenied, std::move(m)};
 }
-inline Error unauthenticated(std::string m) { return {ErrorCode::kUnauthenticated, std::move(m)}; }
-inline Error internalError(std::string m) { return {ErrorCode::kInternal, std::move(m)}; }
+inline Error unauthenticated(std::string m) {
+  return {ErrorCode::kUnauthenticated, std::move(m)};
+}
+inline Error internalError(std::string m) {
+  return {ErrorCode::kInternal, std::move(m)};
+}
 
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}        // NOLINT: implicit by design
-  Result(Error error) : v_(std::move(error)) {}    // NOLINT
+  Result(T value) : v_(std::move(value)) {}      // NOLINT: implicit by design
+  Result(Error error) : v_(std::move(error)) {}  // NOLINT
   bool ok() const { return v_.index() == 0; }
   explicit operator bool() const { return ok(); }
-  T& value() & { assert(ok()); return std::get<0>(v_); }
-  const T& value() const& { assert(ok()); return std::get<0>(v_); }
-  T&& value() && { assert(ok()); return std::get<0>(std::move(v_)); }
+  T& value() & {
+    assert(ok());
+    return std::get<0>(v_);
+  }
+  const T& value() const& {
+    assert(ok());
+    return std::get<0>(v_);
+  }
+  T&& value() && {
+    assert(ok());
+    return std::get<0>(std::move(v_));
+  }
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
-  const Error& error() const { assert(!ok()); return std::get<1>(v_); }
+  const Error& error() const {
+    assert(!ok());
+    return std::get<1>(v_);
+  }
 
  private:
   std::variant<T, Error> v_;
@@ -84,7 +110,10 @@ class [[nodiscard]] Result<void> {
   Result(Error error) : error_(std::move(error)), ok_(false) {}  // NOLINT
   bool ok() const { return ok_; }
   explicit operator bool() const { return ok_; }
-  const Error& error() const { assert(!ok_); return error_; }
+  const Error& error() const {
+    assert(!ok_);
+    return error_;
+  }
 
  private:
   Error error_;
@@ -92,13 +121,15 @@ class [[nodiscard]] Result<void> {
 };
 
 using Status = Result<void>;
-inline Status okStatus() { return {}; }
+inline Status okStatus() {
+  return {};
+}
 
 }  // namespace dcloud
 
 // Propagate an error from an expression returning Result/Status.
-#define DCLOUD_TRY(expr)                             \
-  do {                                               \
-    auto dcloud_try_result_ = (expr);                \
+#define DCLOUD_TRY(expr)                                             \
+  do {                                                               \
+    auto dcloud_try_result_ = (expr);                                \
     if (!dcloud_try_result_.ok()) return dcloud_try_result_.error(); \
   } while (0)

@@ -27,7 +27,9 @@ Result<S3Location> parseS3Url(const std::string& url) {
   return loc;
 }
 
-std::string formatS3Url(const S3Location& loc) { return "s3://" + loc.bucket + "/" + loc.key; }
+std::string formatS3Url(const S3Location& loc) {
+  return "s3://" + loc.bucket + "/" + loc.key;
+}
 
 S3Client::S3Client(std::string endpoint, SigV4Credentials creds, const Clock& clock)
     : endpoint_(std::move(endpoint)), creds_(std::move(creds)), clock_(clock) {}
@@ -168,7 +170,8 @@ Status S3Client::putObject(const std::string& bucket, const std::string& key,
 }
 
 Result<std::int64_t> S3Client::putFile(const std::string& bucket, const std::string& key,
-                                       const std::string& file, const std::string& content_type) const {
+                                       const std::string& file,
+                                       const std::string& content_type) const {
   std::ifstream in(file, std::ios::binary);
   if (!in) return notFound("cannot open " + file);
   Sha256 hash;

@@ -91,8 +91,7 @@ Result<std::string> RequestVerifier::verify(const std::string& authorization_hea
   const std::int64_t now = clock_.nowMillis();
   if (fields->ts_millis < now - max_skew_millis_ || fields->ts_millis > now + max_skew_millis_) {
     return Error{ErrorCode::kConflict,
-                 "request timestamp is outside the allowed window; sign it again",
-                 "refresh-nonce"};
+                 "request timestamp is outside the allowed window; sign it again", "refresh-nonce"};
   }
   auto fresh = nonces_.rememberOnce(fields->id, fields->nonce, 2 * max_skew_millis_ + 60'000);
   if (!fresh.ok()) return unavailable("cannot check the nonce: " + fresh.error().message);

@@ -124,7 +124,8 @@ Result<SigV4AuthorizationFields> parseSigV4Authorization(const std::string& head
   std::size_t pos = 0;
   while (pos < rest.size()) {
     std::size_t comma = rest.find(',', pos);
-    std::string part = rest.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+    std::string part =
+        rest.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
     pos = comma == std::string::npos ? rest.size() : comma + 1;
     part.erase(0, part.find_first_not_of(' '));
     while (!part.empty() && part.back() == ' ') part.pop_back();
@@ -138,7 +139,8 @@ Result<SigV4AuthorizationFields> parseSigV4Authorization(const std::string& head
       std::size_t s = 0;
       while (true) {
         std::size_t slash = value.find('/', s);
-        parts.push_back(value.substr(s, slash == std::string::npos ? std::string::npos : slash - s));
+        parts.push_back(
+            value.substr(s, slash == std::string::npos ? std::string::npos : slash - s));
         if (slash == std::string::npos) break;
         s = slash + 1;
       }

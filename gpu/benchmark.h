@@ -17,24 +17,26 @@ struct GpuBenchmarkOptions {
 };
 
 struct GpuBenchmark {
-  std::string api;          // "opencl" or "cuda"
+  std::string api;  // "opencl" or "cuda"
   std::string device_name;
   double gbytes_per_s = 0;  // saxpy: 12 bytes moved per element
   double gflops = 0;        // FMA chain: 2 flops per FMA
   double saxpy_millis = 0;  // best saxpy run
   double fma_millis = 0;    // best FMA chain run
   std::int64_t elements = 0;
-  bool verified = false;    // results matched the host's computation
+  bool verified = false;  // results matched the host's computation
 };
 
 // Runs the embedded OpenCL kernels (gpu/kernels/saxpy.cl) on device (api "opencl").
 // InvalidArgument for a non-OpenCL device, NotFound if the device is gone, Unavailable on OpenCL
 // failures, Internal when results are wrong.
-Result<GpuBenchmark> benchmarkOpenCl(const GpuDevice& device, const GpuBenchmarkOptions& options = {});
+Result<GpuBenchmark> benchmarkOpenCl(const GpuDevice& device,
+                                     const GpuBenchmarkOptions& options = {});
 
 // The same on CUDA (gpu/cuda_bench.cu). Unavailable when built without CUDA or when the driver or
 // device is missing.
-Result<GpuBenchmark> benchmarkCuda(const GpuDevice& device, const GpuBenchmarkOptions& options = {});
+Result<GpuBenchmark> benchmarkCuda(const GpuDevice& device,
+                                   const GpuBenchmarkOptions& options = {});
 
 // The kernels' OpenCL C source, embedded at build time.
 const char* openClKernelSource();

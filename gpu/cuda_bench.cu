@@ -126,7 +126,8 @@ int runCudaBenchmark(int ordinal, long long elements, int iterations, int fma_ro
   for (int i = 0; i < n; ++i) {
     double v = seed[i];
     double expected = (1 + (v - 1) * decay) + (1 + (-v) * decay);
-    if (std::fabs(host[i] - expected) > 1e-3 * (std::fabs(expected) > 1 ? std::fabs(expected) : 1)) {
+    if (std::fabs(host[i] - expected) >
+        1e-3 * (std::fabs(expected) > 1 ? std::fabs(expected) : 1)) {
       std::snprintf(error, error_len, "fma_chain result wrong at element %d", i);
       return 3;
     }

@@ -128,8 +128,8 @@ Result<std::vector<GpuDevice>> listCudaDevices() {
 
 std::vector<std::string> cudaSupportDeviceNodes() {
   std::vector<std::string> nodes;
-  for (const char* path : {"/dev/nvidiactl", "/dev/nvidia-uvm", "/dev/nvidia-uvm-tools",
-                           "/dev/nvidia-modeset"}) {
+  for (const char* path :
+       {"/dev/nvidiactl", "/dev/nvidia-uvm", "/dev/nvidia-uvm-tools", "/dev/nvidia-modeset"}) {
     std::error_code ec;
     if (std::filesystem::exists(path, ec)) nodes.emplace_back(path);
   }

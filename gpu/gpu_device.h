@@ -12,14 +12,14 @@
 namespace dcloud {
 
 struct GpuDevice {
-  std::string api;                // "opencl" or "cuda"
+  std::string api;  // "opencl" or "cuda"
   std::string name;
   std::string vendor;
   std::int64_t memory_bytes = 0;
-  int compute_units = 0;          // OpenCL compute units or CUDA multiprocessors
-  bool is_gpu = false;            // false for CPU OpenCL devices such as pocl's
-  std::string device_node;        // e.g. /dev/nvidia0; empty when unknown or not a device file
-  int index = 0;                  // position within its api (OpenCL: across platforms, in order)
+  int compute_units = 0;    // OpenCL compute units or CUDA multiprocessors
+  bool is_gpu = false;      // false for CPU OpenCL devices such as pocl's
+  std::string device_node;  // e.g. /dev/nvidia0; empty when unknown or not a device file
+  int index = 0;            // position within its api (OpenCL: across platforms, in order)
 };
 
 // Every OpenCL device of every platform. Unavailable when no platform is installed.

@@ -107,8 +107,7 @@ double millisSince(std::chrono::steady_clock::time_point start) {
       .count();
 }
 
-cl_mem makeBuffer(ClResources& res, cl_mem_flags flags, std::size_t bytes, void* host,
-                  cl_int* rc) {
+cl_mem makeBuffer(ClResources& res, cl_mem_flags flags, std::size_t bytes, void* host, cl_int* rc) {
   cl_mem m = clCreateBuffer(res.context, flags, bytes, host, rc);
   if (m) res.buffers.push_back(m);
   return m;
@@ -172,8 +171,8 @@ Result<GpuBenchmark> benchmarkOpenCl(const GpuDevice& device, const GpuBenchmark
   }
   const std::size_t bytes = n * sizeof(float);
   cl_mem bx = makeBuffer(res, CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR, bytes, x.data(), &rc);
-  cl_mem by = bx ? makeBuffer(res, CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR, bytes, y.data(), &rc)
-                 : nullptr;
+  cl_mem by =
+      bx ? makeBuffer(res, CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR, bytes, y.data(), &rc) : nullptr;
   cl_mem bo = by ? makeBuffer(res, CL_MEM_READ_WRITE, bytes, nullptr, &rc) : nullptr;
   if (!bo) return unavailable(clError("clCreateBuffer", rc));
 
@@ -239,8 +238,7 @@ Result<GpuBenchmark> benchmarkOpenCl(const GpuDevice& device, const GpuBenchmark
     }
   }
   result.fma_millis = best;
-  result.gflops =
-      best > 0 ? 4.0 * options.fma_rounds * static_cast<double>(n) / (best * 1e6) : 0;
+  result.gflops = best > 0 ? 4.0 * options.fma_rounds * static_cast<double>(n) / (best * 1e6) : 0;
   result.verified = true;
   return result;
 }

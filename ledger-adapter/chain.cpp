@@ -13,8 +13,12 @@ bool isIdChar(char c) {
          c == '_' || c == ':' || c == '@' || c == '-';
 }
 
-bool checkedAdd(Micros a, Micros b, Micros& out) { return !__builtin_add_overflow(a, b, &out); }
-bool checkedSub(Micros a, Micros b, Micros& out) { return !__builtin_sub_overflow(a, b, &out); }
+bool checkedAdd(Micros a, Micros b, Micros& out) {
+  return !__builtin_add_overflow(a, b, &out);
+}
+bool checkedSub(Micros a, Micros b, Micros& out) {
+  return !__builtin_sub_overflow(a, b, &out);
+}
 
 // ---- canonical JSON writer: keys are emitted in byte order by construction ----
 
@@ -191,8 +195,9 @@ Result<Transaction> txFromFields(const Fields& f) {
     if (!fee) return fee.error();
     tx.fee = *fee;
     std::pair<const char*, std::string*> strings[] = {
-        {"payer", &tx.from},          {"payee", &tx.to},      {"treasury", &tx.treasury},
-        {"receipt_id", &tx.receipt_id}, {"job_id", &tx.job_id}, {"task_id", &tx.task_id}};
+        {"payer", &tx.from},        {"payee", &tx.to},
+        {"treasury", &tx.treasury}, {"receipt_id", &tx.receipt_id},
+        {"job_id", &tx.job_id},     {"task_id", &tx.task_id}};
     for (auto& [key, target] : strings) {
       Result<std::string> s = textField(f, key);
       if (!s) return s.error();
@@ -329,8 +334,9 @@ Result<std::vector<Transaction>> decodePayload(std::string_view text) {
       Result<Fields> fields = reader.object();
       if (!fields) return fields.error();
       Result<Transaction> tx = txFromFields(*fields);
-      if (!tx) return invalidArgument("transaction " + std::to_string(txs.size()) + ": " +
-                                      tx.error().message);
+      if (!tx)
+        return invalidArgument("transaction " + std::to_string(txs.size()) + ": " +
+                               tx.error().message);
       txs.push_back(std::move(*tx));
     } while (reader.eat(','));
     if (!reader.eat(']')) return invalidArgument("payload array not closed");
@@ -347,8 +353,8 @@ std::string blockHeader(std::int64_t height, const std::string& prev_hash,
          std::to_string(created_at_ms) + "\n" + sha256Hex(payload);
 }
 
-std::string blockHash(std::int64_t height, const std::string& prev_hash,
-                      std::int64_t created_at_ms, const std::string& payload) {
+std::string blockHash(std::int64_t height, const std::string& prev_hash, std::int64_t created_at_ms,
+                      const std::string& payload) {
   return sha256Hex(blockHeader(height, prev_hash, created_at_ms, payload));
 }
 
@@ -371,8 +377,8 @@ Status verifyBlock(const Block& block, const Block* prev) {
     if (h != prev->height + 1) {
       return blockError(h, "height does not follow " + std::to_string(prev->height));
     }
-    if (block.prev_hash != prev->hash) return blockError(h, "prev_hash does not match block " +
-                                                                std::to_string(prev->height));
+    if (block.prev_hash != prev->hash)
+      return blockError(h, "prev_hash does not match block " + std::to_string(prev->height));
     if (block.created_at_ms < prev->created_at_ms) return blockError(h, "time goes backwards");
   } else {
     if (h != 0) return blockError(h, "chain does not start at height 0");
@@ -451,14 +457,13 @@ Status ChainVerifier::add(const Block& block) {
   if (!txs) return blockError(block.height, txs.error().message);
   for (std::size_t i = 0; i < txs->size(); ++i) {
     const Transaction& tx = (*txs)[i];
-    if (tx.kind == TxKind::kSettle &&
-        !settlements_.emplace(tx.receipt_id, block.height).second) {
+    if (tx.kind == TxKind::kSettle && !settlements_.emplace(tx.receipt_id, block.height).second) {
       return blockError(block.height, "receipt " + tx.receipt_id + " settled twice");
     }
     Status applied = applyTransaction(accounts_, tx);
     if (!applied) {
-      return blockError(block.height, "transaction " + std::to_string(i) + ": " +
-                                          applied.error().message);
+      return blockError(block.height,
+                        "transaction " + std::to_string(i) + ": " + applied.error().message);
     }
   }
   last_ = block;
@@ -477,11 +482,11 @@ Status ChainVerifier::finish(const AccountMap& stored_accounts,
     Account want = replayed != accounts_.end() ? replayed->second : Account{id, 0, 0};
     Account have = stored != stored_accounts.end() ? stored->second : Account{id, 0, 0};
     if (want.balance != have.balance || want.reputation != have.reputation) {
-      return failedPrecondition("account " + id + ": stored balance=" +
-                                std::to_string(have.balance) + " reputation=" +
-                                std::to_string(have.reputation) + ", replay gives balance=" +
-                                std::to_string(want.balance) + " reputation=" +
-                                std::to_string(want.reputation));
+      return failedPrecondition("account " + id +
+                                ": stored balance=" + std::to_string(have.balance) +
+                                " reputation=" + std::to_string(have.reputation) +
+                                ", replay gives balance=" + std::to_string(want.balance) +
+                                " reputation=" + std::to_string(want.reputation));
     }
   }
   if (stored_settlements != settlements_) {

@@ -63,9 +63,9 @@ struct Block {
   std::int64_t height = 0;
   std::string prev_hash;
   std::int64_t created_at_ms = 0;
-  std::string payload;  // canonical JSON array of transactions, the exact hashed bytes
-  std::string hash;     // hex
-  std::string signer;   // ledger key id
+  std::string payload;    // canonical JSON array of transactions, the exact hashed bytes
+  std::string hash;       // hex
+  std::string signer;     // ledger key id
   std::string signature;  // hex
 
   bool operator==(const Block&) const = default;
@@ -97,8 +97,8 @@ Result<std::vector<Transaction>> decodePayload(std::string_view text);
 
 std::string blockHeader(std::int64_t height, const std::string& prev_hash,
                         std::int64_t created_at_ms, const std::string& payload);
-std::string blockHash(std::int64_t height, const std::string& prev_hash,
-                      std::int64_t created_at_ms, const std::string& payload);
+std::string blockHash(std::int64_t height, const std::string& prev_hash, std::int64_t created_at_ms,
+                      const std::string& payload);
 // A signed block following prev (genesis when prev is null). created_at_ms never goes below the
 // previous block's, so block times are monotonic even if the clock steps back.
 Block makeBlock(const Block* prev, const std::vector<Transaction>& txs, std::int64_t now_ms,

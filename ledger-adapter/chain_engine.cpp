@@ -20,7 +20,7 @@ Result<AppendOutcome> appendTransactions(LedgerTxn& txn, const std::vector<Trans
   const std::int64_t height = head->height + 1;
 
   AppendOutcome outcome;
-  AccountMap accounts;        // accounts any transaction looked at, loaded once each
+  AccountMap accounts;          // accounts any transaction looked at, loaded once each
   std::set<std::string> dirty;  // those an applied transaction changed
   for (std::size_t i = 0; i < txs.size(); ++i) {
     const Transaction& tx = txs[i];

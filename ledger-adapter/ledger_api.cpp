@@ -97,9 +97,9 @@ Router makeLedgerRouter(PgLedgerStore& store) {
   router.add("GET", "/v1/accounts/{id}", Auth::kNone,
              std::make_shared<FunctionEndpoint>(
                  [s](const ApiRequest& req) { return getAccount(*s, req); }));
-  router.add("GET", "/v1/blocks/{height}", Auth::kNone,
-             std::make_shared<FunctionEndpoint>(
-                 [s](const ApiRequest& req) { return getBlock(*s, req); }));
+  router.add(
+      "GET", "/v1/blocks/{height}", Auth::kNone,
+      std::make_shared<FunctionEndpoint>([s](const ApiRequest& req) { return getBlock(*s, req); }));
   router.add("GET", "/v1/chain", Auth::kNone,
              std::make_shared<FunctionEndpoint>([s](const ApiRequest&) { return getChain(*s); }));
   return router;

@@ -46,8 +46,8 @@ std::optional<std::string> required(const Args& args, const std::string& name,
 }
 
 int runServe(const Args& args) {
-  if (Status known = args.requireKnown({"db", "key", "treasury", "host", "port", "port-file",
-                                        "batch", "poll-ms"});
+  if (Status known = args.requireKnown(
+          {"db", "key", "treasury", "host", "port", "port-file", "batch", "poll-ms"});
       !known) {
     return usage(known.error().message);
   }

@@ -29,7 +29,9 @@ LedgerService::LedgerService(LedgerServiceConfig config, const KeyPair& key, con
   config_.poll_millis = std::max(config_.poll_millis, 1);
 }
 
-LedgerService::~LedgerService() { stop(); }
+LedgerService::~LedgerService() {
+  stop();
+}
 
 Status LedgerService::start() {
   if (!isValidAccountId(config_.treasury)) {
@@ -74,8 +76,7 @@ void LedgerService::record(const SettleBatchResult& r) {
     metrics_.gauge("ledger_chain_height", "Height of the chain head")
         .set(static_cast<double>(*r.height));
   }
-  metrics_.counter("ledger_settlements_total", "Receipts paid")
-      .inc(static_cast<double>(r.settled));
+  metrics_.counter("ledger_settlements_total", "Receipts paid").inc(static_cast<double>(r.settled));
   metrics_.counter("ledger_settlement_duplicates_total", "Receipts found already paid")
       .inc(static_cast<double>(r.duplicates));
   metrics_.counter("ledger_settlement_failures_total", "Receipts refused")
@@ -97,14 +98,13 @@ Result<std::size_t> LedgerService::drainOnce() {
     }
     if (r->rows == 0) return paid;
     metrics_.histogram("ledger_settle_batch_seconds", "Time to settle one batch")
-        .observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started)
-                     .count());
+        .observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
     record(*r);
     paid += r->settled;
-    log_.info("settled batch rows=" + std::to_string(r->rows) + " paid=" +
-              std::to_string(r->settled) + " duplicates=" + std::to_string(r->duplicates) +
-              " failed=" + std::to_string(r->failed) +
-              (r->height ? " height=" + std::to_string(*r->height) : std::string()));
+    log_.info(
+        "settled batch rows=" + std::to_string(r->rows) + " paid=" + std::to_string(r->settled) +
+        " duplicates=" + std::to_string(r->duplicates) + " failed=" + std::to_string(r->failed) +
+        (r->height ? " height=" + std::to_string(*r->height) : std::string()));
     if (r->rows < config_.batch || stopping_) return paid;
   }
 }

@@ -181,8 +181,8 @@ Result<SettleBatchResult> PgLedgerStore::settleBatch(std::size_t limit,
       auto it = outcome->settled.find(row.receipt_id);
       if (it == outcome->settled.end()) continue;
       w.exec_params(
-          "UPDATE scheduler.outbox SET settled_at = now(), block_height = $2 WHERE id = $1",
-          row.id, it->second);
+          "UPDATE scheduler.outbox SET settled_at = now(), block_height = $2 WHERE id = $1", row.id,
+          it->second);
     }
     w.commit();
     return result;

@@ -20,13 +20,13 @@
 namespace dcloud::ledger {
 
 struct SettleBatchResult {
-  std::size_t rows = 0;        // outbox rows taken
-  std::size_t settled = 0;     // paid in this batch's block
-  std::size_t duplicates = 0;  // paid before: only marked settled again
-  std::size_t failed = 0;      // refused (recorded in ledger.settlement_failures)
+  std::size_t rows = 0;                // outbox rows taken
+  std::size_t settled = 0;             // paid in this batch's block
+  std::size_t duplicates = 0;          // paid before: only marked settled again
+  std::size_t failed = 0;              // refused (recorded in ledger.settlement_failures)
   std::optional<std::int64_t> height;  // the appended block, if any
-  Micros amount = 0;           // sum paid by payers in this block
-  Micros fees = 0;             // sum paid to the treasury
+  Micros amount = 0;                   // sum paid by payers in this block
+  Micros fees = 0;                     // sum paid to the treasury
 };
 
 struct ChainSummary {

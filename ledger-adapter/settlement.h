@@ -33,7 +33,7 @@ Result<Transaction> settlementFor(const OutboxRow& row, const std::string& treas
 
 struct PreparedBatch {
   std::vector<Transaction> txs;
-  std::vector<std::size_t> tx_rows;  // txs[i] comes from rows[tx_rows[i]]
+  std::vector<std::size_t> tx_rows;                     // txs[i] comes from rows[tx_rows[i]]
   std::vector<std::pair<std::size_t, Error>> failures;  // row index, why
 };
 PreparedBatch prepareBatch(const std::vector<OutboxRow>& rows, const std::string& treasury);

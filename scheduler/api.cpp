@@ -29,7 +29,9 @@ const Logger& apiLog() {
   return log;
 }
 
-std::string defaultBucket(const std::string& owner) { return "u-" + owner.substr(0, 16); }
+std::string defaultBucket(const std::string& owner) {
+  return "u-" + owner.substr(0, 16);
+}
 
 Status requireUuid(const std::string& s, const char* what) {
   if (!isUuid(s)) return invalidArgument(std::string(what) + " '" + s + "' is not a UUID");
@@ -63,11 +65,12 @@ class SubmitJob final : public Endpoint {
     core::TaskDemand demand{spec.resources, spec.max_price, spec.min_reputation};
     core::Placeability placeable = core::checkPlaceable(demand, *offers);
     if (placeable.kind == core::Placeability::Kind::kTooLow) {
-      return ApiResponse::error(Error{
-          ErrorCode::kPaymentRequired,
-          "no provider accepts " + formatMicros(spec.max_price) + " per task-hour; the lowest "
-              "acceptable price now is " + formatMicros(placeable.acceptable_price),
-          "too-low", formatMicros(placeable.acceptable_price)});
+      return ApiResponse::error(Error{ErrorCode::kPaymentRequired,
+                                      "no provider accepts " + formatMicros(spec.max_price) +
+                                          " per task-hour; the lowest "
+                                          "acceptable price now is " +
+                                          formatMicros(placeable.acceptable_price),
+                                      "too-low", formatMicros(placeable.acceptable_price)});
     }
     Status bucket_ok = d_.gateway.ensureBucket(req.principal, bucket);
     if (!bucket_ok.ok()) return ApiResponse::error(bucket_ok.error());

@@ -8,7 +8,9 @@ Dispatcher::Dispatcher(DispatcherConfig config, SchedulerStore& store, WorkerSig
                        const Clock& clock, MetricsRegistry& metrics)
     : config_(config), store_(store), signals_(signals), clock_(clock), metrics_(metrics) {}
 
-Dispatcher::~Dispatcher() { stop(); }
+Dispatcher::~Dispatcher() {
+  stop();
+}
 
 void Dispatcher::start() {
   std::lock_guard lock(mutex_);
@@ -94,8 +96,10 @@ void Dispatcher::run() {
     if (now - last_reap_ >= config_.reap_interval_millis) {
       last_reap_ = now;
       auto reaped = reapOnce();
-      if (!reaped.ok()) log_.warn("liveness check failed: " + reaped.error().message);
-      else if (*reaped > 0) trigger();
+      if (!reaped.ok())
+        log_.warn("liveness check failed: " + reaped.error().message);
+      else if (*reaped > 0)
+        trigger();
     }
     auto planned = planOnce();
     if (!planned.ok()) log_.warn("planning failed: " + planned.error().message);

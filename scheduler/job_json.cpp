@@ -38,16 +38,16 @@ template <typename T>
 Status narrow(const JsonObject& obj, const std::string& key, T& out) {
   std::int64_t v = out;
   DCLOUD_TRY(intField(obj, key, v));
-  if (v < -2'000'000'000 || v > 2'000'000'000) return invalidArgument("field '" + key + "' is out of range");
+  if (v < -2'000'000'000 || v > 2'000'000'000)
+    return invalidArgument("field '" + key + "' is out of range");
   out = static_cast<T>(v);
   return okStatus();
 }
 
 Result<core::JobSpec> specFromObject(const JsonObject& obj, bool stored) {
-  DCLOUD_TRY(requireOnlyFields(
-      obj, {"kind", "name", "scene", "frames", "frame_first", "frame_last", "chunk", "command",
-            "resources", "max_price", "min_reputation", "timeout_seconds", "max_attempts",
-            "output_bucket"}));
+  DCLOUD_TRY(requireOnlyFields(obj, {"kind", "name", "scene", "frames", "frame_first", "frame_last",
+                                     "chunk", "command", "resources", "max_price", "min_reputation",
+                                     "timeout_seconds", "max_attempts", "output_bucket"}));
   core::JobSpec spec;
   auto kind = getString(obj, "kind");
   if (!kind.ok()) return kind.error();

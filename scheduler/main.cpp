@@ -30,7 +30,8 @@ int main(int argc, char** argv) {
                                      "host", "port", "port-file", "heartbeat-interval-ms",
                                      "heartbeat-timeout-ms"});
       !s.ok()) {
-    return fail(s.error().message + "\nusage: dcloud-scheduler --db CONNINFO --redis HOST:PORT "
+    return fail(s.error().message +
+                "\nusage: dcloud-scheduler --db CONNINFO --redis HOST:PORT "
                 "--key KEYFILE --gateway URL [--s3-endpoint URL] [--host H] [--port P] "
                 "[--port-file F] [--redis-db N] [--heartbeat-interval-ms N] "
                 "[--heartbeat-timeout-ms N]");
@@ -79,8 +80,8 @@ int main(int argc, char** argv) {
   api_config.s3_endpoint = args->get("s3-endpoint", "DCLOUD_S3_ENDPOINT", gateway);
   api_config.heartbeat_interval_millis = *hb_interval;
   api_config.heartbeat_timeout_millis = *hb_timeout;
-  scheduler::ApiDeps deps{api_config, store, signals, dispatcher, gateway_admin, clock, random,
-                          metrics};
+  scheduler::ApiDeps deps{api_config,    store, signals, dispatcher,
+                          gateway_admin, clock, random,  metrics};
   ApiServerConfig server_config;
   server_config.name = "scheduler";
   server_config.host = args->get("host", "", "127.0.0.1");

@@ -44,9 +44,10 @@ constexpr const char* kAvailableSql = R"sql(
 
 // Recomputes the job's state from its tasks' states, in the caller's transaction.
 std::string refreshJobState(pqxx::work& w, const std::string& job_id) {
-  auto rows = w.exec_params("SELECT state, COUNT(*) FROM scheduler.tasks WHERE job_id = $1::uuid "
-                            "GROUP BY state",
-                            job_id);
+  auto rows = w.exec_params(
+      "SELECT state, COUNT(*) FROM scheduler.tasks WHERE job_id = $1::uuid "
+      "GROUP BY state",
+      job_id);
   core::TaskCounts c;
   for (const auto& r : rows) {
     auto state = core::parseTaskState(r[0].as<std::string>());
@@ -63,9 +64,10 @@ std::string refreshJobState(pqxx::work& w, const std::string& job_id) {
   }
   const std::string state = core::jobStateName(core::deriveJobState(c));
   const bool done = state == "succeeded" || state == "failed" || state == "cancelled";
-  w.exec_params0("UPDATE scheduler.jobs SET state = $2, finished_at = CASE WHEN $3 THEN "
-                 "COALESCE(finished_at, now()) ELSE NULL END WHERE id = $1::uuid",
-                 job_id, state, done);
+  w.exec_params0(
+      "UPDATE scheduler.jobs SET state = $2, finished_at = CASE WHEN $3 THEN "
+      "COALESCE(finished_at, now()) ELSE NULL END WHERE id = $1::uuid",
+      job_id, state, done);
   return state;
 }
 
@@ -121,7 +123,9 @@ Result<core::JobSpec> specFromRow(const std::string& spec_json);
 Result<core::JobSpec> parseStoredSpec(const std::string& spec_json);
 
 namespace {
-Result<core::JobSpec> specFromRow(const std::string& spec_json) { return parseStoredSpec(spec_json); }
+Result<core::JobSpec> specFromRow(const std::string& spec_json) {
+  return parseStoredSpec(spec_json);
+}
 }  // namespace
 
 Status SchedulerStore::createJob(const NewJob& job) {
@@ -139,15 +143,16 @@ Status SchedulerStore::createJob(const NewJob& job) {
       return e;
     }
     w.exec_params0(
-        "INSERT INTO scheduler.jobs (id, owner, kind, name, spec, state, max_price, min_reputation, "
+        "INSERT INTO scheduler.jobs (id, owner, kind, name, spec, state, max_price, "
+        "min_reputation, "
         "output_bucket, output_prefix, task_count, hold) VALUES ($1::uuid, $2, $3, $4, $5::jsonb, "
         "'queued', $6, $7, $8, $9, $10, $11)",
         job.id, job.owner, std::string(core::jobKindName(job.spec.kind)), job.spec.name,
         job.spec_json, job.spec.max_price, job.spec.min_reputation, job.output_bucket,
         job.output_prefix, static_cast<int>(job.tasks.size()), job.hold);
-    pqxx::stream_to stream(w, "scheduler.tasks",
-                           std::vector<std::string>{"id", "job_id", "index", "frame_first",
-                                                    "frame_last", "state"});
+    pqxx::stream_to stream(
+        w, "scheduler.tasks",
+        std::vector<std::string>{"id", "job_id", "index", "frame_first", "frame_last", "state"});
     for (std::size_t i = 0; i < job.tasks.size(); ++i) {
       const auto& t = job.tasks[i];
       stream << std::make_tuple(job.task_ids[i], job.id, t.index, t.frame_first, t.frame_last,
@@ -162,9 +167,9 @@ Status SchedulerStore::createJob(const NewJob& job) {
 Result<std::vector<JobView>> SchedulerStore::listJobs(const std::string& owner, int limit) {
   return pool_.with<std::vector<JobView>>([&](pqxx::connection& c) -> Result<std::vector<JobView>> {
     pqxx::read_transaction w(c);
-    auto rows = w.exec_params(std::string(kJobSelect) +
-                                  " WHERE j.owner = $1 ORDER BY j.created_at DESC LIMIT $2",
-                              owner, limit);
+    auto rows = w.exec_params(
+        std::string(kJobSelect) + " WHERE j.owner = $1 ORDER BY j.created_at DESC LIMIT $2", owner,
+        limit);
     std::vector<JobView> out;
     for (const auto& r : rows) out.push_back(jobFromRow(r));
     return out;
@@ -213,9 +218,10 @@ Result<std::vector<std::string>> SchedulerStore::cancelJob(const std::string& ow
   using Out = std::vector<std::string>;
   return pool_.with<Out>([&](pqxx::connection& c) -> Result<Out> {
     pqxx::work w(c);
-    auto job = w.exec_params("SELECT state FROM scheduler.jobs WHERE id = $1::uuid AND owner = $2 "
-                             "FOR UPDATE",
-                             job_id, owner);
+    auto job = w.exec_params(
+        "SELECT state FROM scheduler.jobs WHERE id = $1::uuid AND owner = $2 "
+        "FOR UPDATE",
+        job_id, owner);
     if (job.empty()) return notFound("no job " + job_id);
     Out running;
     auto rows = w.exec_params(
@@ -409,10 +415,11 @@ Status SchedulerStore::releaseAssignments(const std::string& worker_id,
                                           const std::vector<std::string>& attempts) {
   return pool_.withStatus([&](pqxx::connection& c) -> Status {
     pqxx::work w(c);
-    w.exec_params0("UPDATE scheduler.tasks SET delivered = false WHERE worker_id = $1::uuid "
-                   "AND state = 'leased' AND attempt_id::text IN "
-                   "(SELECT jsonb_array_elements_text($2::jsonb))",
-                   worker_id, jsonList(attempts));
+    w.exec_params0(
+        "UPDATE scheduler.tasks SET delivered = false WHERE worker_id = $1::uuid "
+        "AND state = 'leased' AND attempt_id::text IN "
+        "(SELECT jsonb_array_elements_text($2::jsonb))",
+        worker_id, jsonList(attempts));
     w.commit();
     return okStatus();
   });
@@ -447,7 +454,8 @@ Result<CompletionResult> SchedulerStore::completeTask(const Completion& done) {
         "(j.spec->>'max_attempts')::int, w.provider, (j.spec->>'timeout_seconds')::bigint "
         "FROM scheduler.tasks t JOIN scheduler.jobs j ON j.id = t.job_id "
         "JOIN scheduler.workers w ON w.id = t.worker_id "
-        "WHERE t.id = $1::uuid AND t.attempt_id = $2::uuid AND t.worker_id = $3::uuid FOR UPDATE OF t",
+        "WHERE t.id = $1::uuid AND t.attempt_id = $2::uuid AND t.worker_id = $3::uuid FOR UPDATE "
+        "OF t",
         done.task_id, done.attempt_id, done.worker_id);
     if (rows.empty()) {
       return conflict("attempt " + done.attempt_id + " of task " + done.task_id +
@@ -511,13 +519,15 @@ Result<CompletionResult> SchedulerStore::completeTask(const Completion& done) {
 Result<int> SchedulerStore::markWorkerLost(const std::string& worker_id, const std::string& why) {
   return pool_.with<int>([&](pqxx::connection& c) -> Result<int> {
     pqxx::work w(c);
-    auto lost = w.exec_params("UPDATE scheduler.workers SET state = 'lost', lost_at = now() "
-                              "WHERE id = $1::uuid AND state = 'alive' RETURNING id",
-                              worker_id);
+    auto lost = w.exec_params(
+        "UPDATE scheduler.workers SET state = 'lost', lost_at = now() "
+        "WHERE id = $1::uuid AND state = 'alive' RETURNING id",
+        worker_id);
     if (lost.empty()) return 0;
     auto rows = w.exec_params(
         "UPDATE scheduler.tasks t SET "
-        "state = CASE WHEN t.attempts >= (j.spec->>'max_attempts')::int THEN 'failed' ELSE 'pending' END, "
+        "state = CASE WHEN t.attempts >= (j.spec->>'max_attempts')::int THEN 'failed' ELSE "
+        "'pending' END, "
         "error = $2, worker_id = NULL, attempt_id = NULL, delivered = false, "
         "finished_at = CASE WHEN t.attempts >= (j.spec->>'max_attempts')::int THEN now() END "
         "FROM scheduler.jobs j WHERE j.id = t.job_id AND t.worker_id = $1::uuid "

@@ -61,8 +61,8 @@ struct JobView {
   std::string finished_at;
   std::string spec_json;
   core::TaskCounts counts;
-  Micros cost = 0;        // charged so far
-  Micros settled = 0;     // of which the ledger has settled
+  Micros cost = 0;              // charged so far
+  Micros settled = 0;           // of which the ledger has settled
   std::vector<TaskView> tasks;  // only from getJob
 };
 

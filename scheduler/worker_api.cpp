@@ -17,7 +17,9 @@ const Logger& log() {
   return l;
 }
 
-Result<JsonObject> body(const ApiRequest& req) { return parseJsonObject(req.body.empty() ? "{}" : req.body); }
+Result<JsonObject> body(const ApiRequest& req) {
+  return parseJsonObject(req.body.empty() ? "{}" : req.body);
+}
 
 // Every /v1/workers/{id}/... call must come from the provider that registered the worker.
 Status authorizeWorker(const ApiDeps& d, const ApiRequest& req) {
@@ -43,8 +45,8 @@ class RegisterWorker final : public Endpoint {
   ApiResponse handle(const ApiRequest& req) override {
     auto obj = body(req);
     if (!obj.ok()) return ApiResponse::error(obj.error());
-    Status fields = requireOnlyFields(*obj, {"hostname", "cores", "memory_mb", "disk_mb", "gpus",
-                                             "prices", "hardware"});
+    Status fields = requireOnlyFields(
+        *obj, {"hostname", "cores", "memory_mb", "disk_mb", "gpus", "prices", "hardware"});
     if (!fields.ok()) return ApiResponse::error(fields.error());
     WorkerRecord w;
     w.id = d_.random.uuid();
@@ -63,7 +65,8 @@ class RegisterWorker final : public Endpoint {
                             prices.ok() ? okStatus() : Status(prices.error())}) {
       if (!s.ok()) return ApiResponse::error(s.error());
     }
-    if (*cores < 1 || *cores > 4096) return ApiResponse::error(invalidArgument("cores out of range"));
+    if (*cores < 1 || *cores > 4096)
+      return ApiResponse::error(invalidArgument("cores out of range"));
     if (*memory < 64 || *memory > (1LL << 32)) {
       return ApiResponse::error(invalidArgument("memory_mb out of range"));
     }
@@ -81,7 +84,9 @@ class RegisterWorker final : public Endpoint {
       auto text = getOptionalString(p, key);
       if (!text.ok()) return ApiResponse::error(text.error());
       auto m = parseMicros(text->value_or("0"));
-      if (!m.ok()) return ApiResponse::error(invalidArgument(std::string("price ") + key + ": " + m.error().message));
+      if (!m.ok())
+        return ApiResponse::error(
+            invalidArgument(std::string("price ") + key + ": " + m.error().message));
       *out = *m;
     }
     w.offer_json = req.body;
@@ -89,9 +94,9 @@ class RegisterWorker final : public Endpoint {
     if (!s.ok()) return ApiResponse::error(s.error());
     (void)d_.signals.heartbeat(w.id, d_.config.heartbeat_timeout_millis);
     log().info("worker " + w.id + " registered by provider " + w.provider.substr(0, 16) + ": " +
-               std::to_string(w.capacity.cores) + " cores, " + std::to_string(w.capacity.memory_mb) +
-               " MB, " + std::to_string(w.capacity.gpus) + " GPU(s), cpu " +
-               formatMicros(w.price_core_hour) + "/core-hour");
+               std::to_string(w.capacity.cores) + " cores, " +
+               std::to_string(w.capacity.memory_mb) + " MB, " + std::to_string(w.capacity.gpus) +
+               " GPU(s), cpu " + formatMicros(w.price_core_hour) + "/core-hour");
     d_.dispatcher.trigger();
     JsonObject out = new Poco::JSON::Object;
     out->set("worker_id", w.id);
@@ -112,11 +117,13 @@ class Heartbeat final : public Endpoint {
     const std::string& id = req.path_params.at("id");
     auto obj = body(req);
     if (!obj.ok()) return ApiResponse::error(obj.error());
-    if (Status s = requireOnlyFields(*obj, {"running"}); !s.ok()) return ApiResponse::error(s.error());
+    if (Status s = requireOnlyFields(*obj, {"running"}); !s.ok())
+      return ApiResponse::error(s.error());
     auto running = attemptList(*obj, "running");
     if (!running.ok()) return ApiResponse::error(running.error());
     Status hb = d_.signals.heartbeat(id, d_.config.heartbeat_timeout_millis);
-    if (!hb.ok()) return ApiResponse::error(unavailable("cannot record heartbeat: " + hb.error().message));
+    if (!hb.ok())
+      return ApiResponse::error(unavailable("cannot record heartbeat: " + hb.error().message));
     auto requeued = d_.store.reconcileHeartbeat(id, *running, d_.config.lost_lease_grace_seconds);
     if (!requeued.ok()) return ApiResponse::error(requeued.error());
     if (!requeued->empty()) d_.dispatcher.trigger();
@@ -141,19 +148,20 @@ class Lease final : public Endpoint {
     const std::string& id = req.path_params.at("id");
     auto obj = body(req);
     if (!obj.ok()) return ApiResponse::error(obj.error());
-    if (Status s = requireOnlyFields(*obj, {"wait_ms"}); !s.ok()) return ApiResponse::error(s.error());
+    if (Status s = requireOnlyFields(*obj, {"wait_ms"}); !s.ok())
+      return ApiResponse::error(s.error());
     auto wait = getOptionalInt(*obj, "wait_ms");
     if (!wait.ok()) return ApiResponse::error(wait.error());
-    const std::int64_t wait_ms =
-        std::clamp<std::int64_t>(wait->value_or(d_.config.lease_wait_max_millis), 0,
-                                 d_.config.lease_wait_max_millis);
+    const std::int64_t wait_ms = std::clamp<std::int64_t>(
+        wait->value_or(d_.config.lease_wait_max_millis), 0, d_.config.lease_wait_max_millis);
     // Deadlines for the long poll are real time: this is waiting, not logic.
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(wait_ms);
     while (true) {
       auto taken = d_.store.takeAssignments(id);
       if (!taken.ok()) return ApiResponse::error(taken.error());
       if (!taken->empty()) return deliver(id, *taken);
-      const auto left = std::chrono::duration<double>(deadline - std::chrono::steady_clock::now()).count();
+      const auto left =
+          std::chrono::duration<double>(deadline - std::chrono::steady_clock::now()).count();
       if (left <= 0.01) break;
       // Re-check the database at least every 2 s in case a wake-up was lost with Redis.
       auto woken = d_.signals.waitForWake(id, std::min(left, 2.0));
@@ -178,12 +186,12 @@ class Lease final : public Endpoint {
         const std::string prefix = "s3://" + a.output_bucket + "/";
         grants.push_back({"read", a.spec.scene.substr(prefix.size())});
       }
-      auto creds = d_.gateway.credentials(a.owner, a.output_bucket, grants,
-                                          a.spec.timeout_seconds + 600);
+      auto creds =
+          d_.gateway.credentials(a.owner, a.output_bucket, grants, a.spec.timeout_seconds + 600);
       if (!creds.ok()) {
         (void)d_.store.releaseAssignments(worker_id, attempts);
-        return ApiResponse::error(unavailable("cannot mint storage credentials: " +
-                                              creds.error().message));
+        return ApiResponse::error(
+            unavailable("cannot mint storage credentials: " + creds.error().message));
       }
       JsonObject o = assignmentToJson(a);
       JsonObject s3 = new Poco::JSON::Object;
@@ -225,10 +233,11 @@ class Progress final : public Endpoint {
       return ApiResponse::error(invalidArgument("task and attempt ids must be UUIDs"));
     }
     const std::int64_t done = frames->value_or(0);
-    if (done < 0 || done > 1'000'000) return ApiResponse::error(invalidArgument("frames_done out of range"));
-    Status s = d_.store.reportProgress(req.path_params.at("id"), task, *attempt,
-                                       static_cast<int>(done),
-                                       outputs->value_or(std::vector<std::string>{}));
+    if (done < 0 || done > 1'000'000)
+      return ApiResponse::error(invalidArgument("frames_done out of range"));
+    Status s =
+        d_.store.reportProgress(req.path_params.at("id"), task, *attempt, static_cast<int>(done),
+                                outputs->value_or(std::vector<std::string>{}));
     if (!s.ok()) return ApiResponse::error(s.error());
     JsonObject out = new Poco::JSON::Object;
     out->set("ok", true);
@@ -246,8 +255,8 @@ class Complete final : public Endpoint {
     if (Status s = authorizeWorker(d_, req); !s.ok()) return ApiResponse::error(s.error());
     auto obj = body(req);
     if (!obj.ok()) return ApiResponse::error(obj.error());
-    if (Status s = requireOnlyFields(*obj, {"attempt_id", "status", "exit_code", "error",
-                                            "outputs", "receipt", "receipt_signature"});
+    if (Status s = requireOnlyFields(*obj, {"attempt_id", "status", "exit_code", "error", "outputs",
+                                            "receipt", "receipt_signature"});
         !s.ok()) {
       return ApiResponse::error(s.error());
     }
@@ -261,13 +270,11 @@ class Complete final : public Endpoint {
     auto outputs = getOptionalStringList(*obj, "outputs");
     auto receipt = getOptionalObject(*obj, "receipt");
     auto signature = getString(*obj, "receipt_signature");
-    for (const Error* e : {attempt.ok() ? nullptr : &attempt.error(),
-                           status.ok() ? nullptr : &status.error(),
-                           exit_code.ok() ? nullptr : &exit_code.error(),
-                           error.ok() ? nullptr : &error.error(),
-                           outputs.ok() ? nullptr : &outputs.error(),
-                           receipt.ok() ? nullptr : &receipt.error(),
-                           signature.ok() ? nullptr : &signature.error()}) {
+    for (const Error* e :
+         {attempt.ok() ? nullptr : &attempt.error(), status.ok() ? nullptr : &status.error(),
+          exit_code.ok() ? nullptr : &exit_code.error(), error.ok() ? nullptr : &error.error(),
+          outputs.ok() ? nullptr : &outputs.error(), receipt.ok() ? nullptr : &receipt.error(),
+          signature.ok() ? nullptr : &signature.error()}) {
       if (e) return ApiResponse::error(*e);
     }
     if (*status != "succeeded" && *status != "failed") {
@@ -301,8 +308,9 @@ class Complete final : public Endpoint {
     log().info("task " + c.task_id + " attempt " + c.attempt_id + " " + *status + " -> task " +
                result->task_state + ", job " + result->job_state + ", cost " +
                formatMicros(result->cost));
-    d_.metrics.counter("dcloud_scheduler_attempts_total", "Task attempts completed",
-                       {{"status", *status}})
+    d_.metrics
+        .counter("dcloud_scheduler_attempts_total", "Task attempts completed",
+                 {{"status", *status}})
         .inc();
     d_.dispatcher.trigger();
     JsonObject out = new Poco::JSON::Object;

@@ -3,8 +3,8 @@
 namespace dcloud::scheduler {
 
 Status RedisWorkerSignals::heartbeat(const std::string& worker_id, std::int64_t ttl_millis) {
-  auto r = redis_->command({"SET", redis_->key("hb:" + worker_id), "1", "PX",
-                            std::to_string(ttl_millis)});
+  auto r = redis_->command(
+      {"SET", redis_->key("hb:" + worker_id), "1", "PX", std::to_string(ttl_millis)});
   if (!r.ok()) return r.error();
   return okStatus();
 }

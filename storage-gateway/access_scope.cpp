@@ -74,22 +74,14 @@ std::string accessScopeJson(const AccessScope& scope) {
 
 const char* operationName(Operation op) {
   switch (op) {
-    case Operation::kListBuckets:
-      return "ListBuckets";
-    case Operation::kCreateBucket:
-      return "CreateBucket";
-    case Operation::kDeleteBucket:
-      return "DeleteBucket";
-    case Operation::kHeadBucket:
-      return "HeadBucket";
-    case Operation::kListObjects:
-      return "ListObjects";
-    case Operation::kGetObject:
-      return "GetObject";
-    case Operation::kPutObject:
-      return "PutObject";
-    case Operation::kDeleteObject:
-      return "DeleteObject";
+    case Operation::kListBuckets: return "ListBuckets";
+    case Operation::kCreateBucket: return "CreateBucket";
+    case Operation::kDeleteBucket: return "DeleteBucket";
+    case Operation::kHeadBucket: return "HeadBucket";
+    case Operation::kListObjects: return "ListObjects";
+    case Operation::kGetObject: return "GetObject";
+    case Operation::kPutObject: return "PutObject";
+    case Operation::kDeleteObject: return "DeleteObject";
   }
   return "Unknown";
 }
@@ -108,18 +100,14 @@ bool scopeAllows(const std::optional<AccessScope>& scope, Operation op, const st
     return false;
   };
   switch (op) {
-    case Operation::kHeadBucket:
-      return !scope->grants.empty();
+    case Operation::kHeadBucket: return !scope->grants.empty();
     case Operation::kListObjects:
-    case Operation::kGetObject:
-      return granted(Access::kRead);
+    case Operation::kGetObject: return granted(Access::kRead);
     case Operation::kPutObject:
-    case Operation::kDeleteObject:
-      return granted(Access::kWrite);
+    case Operation::kDeleteObject: return granted(Access::kWrite);
     case Operation::kListBuckets:
     case Operation::kCreateBucket:
-    case Operation::kDeleteBucket:
-      return false;
+    case Operation::kDeleteBucket: return false;
   }
   return false;
 }

@@ -89,10 +89,8 @@ Status AwsChunkedDecoder::feed(std::string_view input, const Sink& sink) {
   std::size_t i = 0;
   while (i < input.size()) {
     switch (state_) {
-      case State::kFailed:
-        return malformed("decoder already failed");
-      case State::kDone:
-        return fail(malformed("data after the final chunk"));
+      case State::kFailed: return malformed("decoder already failed");
+      case State::kDone: return fail(malformed("data after the final chunk"));
       case State::kHeader:
       case State::kTrailer: {
         const char c = input[i++];

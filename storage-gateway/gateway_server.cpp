@@ -43,7 +43,9 @@ std::string lower(std::string s) {
 
 // ---- S3Exchange -----------------------------------------------------------------------------
 
-std::istream& S3Exchange::body() { return http_request_.stream(); }
+std::istream& S3Exchange::body() {
+  return http_request_.stream();
+}
 
 std::int64_t S3Exchange::contentLength() const {
   if (!http_request_.hasContentLength()) return -1;
@@ -54,7 +56,9 @@ void S3Exchange::setHeader(const std::string& name, const std::string& value) {
   http_response_.set(name, value);
 }
 
-bool S3Exchange::sent() const { return http_response_.sent(); }
+bool S3Exchange::sent() const {
+  return http_response_.sent();
+}
 
 void S3Exchange::drainOrClose() {
   if (body_consumed_) return;
@@ -397,7 +401,9 @@ class Factory final : public Poco::Net::HTTPRequestHandlerFactory {
 GatewayServer::GatewayServer(GatewayConfig config, GatewayServices services)
     : config_(std::move(config)), state_(std::make_unique<State>(config_, std::move(services))) {}
 
-GatewayServer::~GatewayServer() { stop(); }
+GatewayServer::~GatewayServer() {
+  stop();
+}
 
 Status GatewayServer::start() {
   try {

@@ -64,17 +64,13 @@ S3ErrorInfo s3ErrorInfo(const Error& error) {
   auto it = table().find(error.reason);
   if (it != table().end()) return {it->second.status, error.reason};
   switch (error.code) {
-    case ErrorCode::kInvalidArgument:
-      return {400, "InvalidArgument"};
+    case ErrorCode::kInvalidArgument: return {400, "InvalidArgument"};
     case ErrorCode::kPermissionDenied:
-    case ErrorCode::kUnauthenticated:
-      return {403, "AccessDenied"};
+    case ErrorCode::kUnauthenticated: return {403, "AccessDenied"};
     case ErrorCode::kUnavailable:
     case ErrorCode::kDeadlineExceeded:
-    case ErrorCode::kResourceExhausted:
-      return {503, "ServiceUnavailable"};
-    default:
-      return {500, "InternalError"};
+    case ErrorCode::kResourceExhausted: return {503, "ServiceUnavailable"};
+    default: return {500, "InternalError"};
   }
 }
 

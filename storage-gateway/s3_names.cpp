@@ -8,7 +8,9 @@
 namespace dcloud::gateway {
 namespace {
 
-bool isLowerAlnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
+bool isLowerAlnum(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
 
 bool looksLikeIpv4(std::string_view name) {
   int dots = 0;

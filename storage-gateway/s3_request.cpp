@@ -5,7 +5,9 @@
 
 namespace dcloud::gateway {
 
-bool S3Request::hasQuery(const std::string& name) const { return queryValue(name).has_value(); }
+bool S3Request::hasQuery(const std::string& name) const {
+  return queryValue(name).has_value();
+}
 
 std::optional<std::string> S3Request::queryValue(const std::string& name) const {
   for (const auto& [k, v] : query) {

@@ -33,8 +33,8 @@ Status Agent::registerOffer() {
   JsonObject body = new Poco::JSON::Object;
   body->set("hostname", hardware_.hostname);
   body->set("cores", config_.cores > 0 ? config_.cores : hardware_.cores);
-  body->set("memory_mb", config_.memory_mb > 0 ? config_.memory_mb
-                                               : hardware_.memory_bytes / (1024 * 1024));
+  body->set("memory_mb",
+            config_.memory_mb > 0 ? config_.memory_mb : hardware_.memory_bytes / (1024 * 1024));
   body->set("disk_mb", hardware_.disk_free_bytes / (1024 * 1024));
   Poco::JSON::Array::Ptr gpus = new Poco::JSON::Array;
   for (const auto& g : hardware_.gpus) {
@@ -64,9 +64,9 @@ Status Agent::registerOffer() {
     std::lock_guard lock(mutex_);
     worker_id_ = *id;
   }
-  log_.info("registered as worker " + worker_id_ + " (provider " + key_.id().substr(0, 16) +
-            ", " + std::to_string(config_.cores > 0 ? config_.cores : hardware_.cores) +
-            " cores, " + std::to_string(hardware_.gpus.size()) + " GPU(s), cpu " +
+  log_.info("registered as worker " + worker_id_ + " (provider " + key_.id().substr(0, 16) + ", " +
+            std::to_string(config_.cores > 0 ? config_.cores : hardware_.cores) + " cores, " +
+            std::to_string(hardware_.gpus.size()) + " GPU(s), cpu " +
             formatMicros(config_.price_core_hour) + "/core-hour)");
   return okStatus();
 }
@@ -100,7 +100,8 @@ void Agent::heartbeatLoop() {
     } else if (r.error().code == ErrorCode::kNotFound) {
       // Declared lost (e.g. after a network partition): our attempts were requeued elsewhere, so
       // stop them and come back as a new worker.
-      log_.warn("scheduler no longer knows this worker (" + r.error().message + "); re-registering");
+      log_.warn("scheduler no longer knows this worker (" + r.error().message +
+                "); re-registering");
       {
         std::lock_guard lock(mutex_);
         for (auto& [attempt, run] : running_) run->cancel = true;
@@ -110,7 +111,8 @@ void Agent::heartbeatLoop() {
     } else {
       log_.warn("heartbeat failed: " + r.error().message);
     }
-    for (std::int64_t waited = 0; waited < heartbeat_interval_millis_ && !stopping_; waited += 100) {
+    for (std::int64_t waited = 0; waited < heartbeat_interval_millis_ && !stopping_;
+         waited += 100) {
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
   }
@@ -219,6 +221,8 @@ Status Agent::run() {
   return okStatus();
 }
 
-void Agent::stop() { stopping_ = true; }
+void Agent::stop() {
+  stopping_ = true;
+}
 
 }  // namespace dcloud::worker

@@ -9,8 +9,8 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <cctype>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstring>
@@ -27,7 +27,9 @@ const std::vector<std::string> kV2Controllers = {"memory", "pids", "cpu"};
 // v1 reports "no limit" as a page-rounded LONG_MAX; anything this large means unlimited.
 constexpr std::int64_t kUnlimited = std::int64_t{1} << 60;
 
-std::string errnoText(int err) { return std::strerror(err); }
+std::string errnoText(int err) {
+  return std::strerror(err);
+}
 
 Status writeFile(const std::string& path, const std::string& value) {
   int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
@@ -215,8 +217,7 @@ Status enableV2Controllers(const std::string& own, const std::string& parent_nam
     err = writeFileErrno(own + "/cgroup.subtree_control", enable);
   }
   if (err != 0) {
-    return failedPrecondition("cannot enable cgroup controllers in " + own + ": " +
-                              errnoText(err));
+    return failedPrecondition("cannot enable cgroup controllers in " + own + ": " + errnoText(err));
   }
   std::string parent = own + "/" + parent_name;
   DCLOUD_TRY(makeDir(parent));
@@ -254,8 +255,7 @@ Result<CgroupLayout> detectCgroupLayout() {
   std::string missing_v1, missing_v2;
   if (auto v1 = detectV1(mounts, paths, &missing_v1)) return *v1;
   if (auto v2 = detectV2(mounts, paths, &missing_v2)) return *v2;
-  return failedPrecondition("cgroups unusable: v1 lacks" + missing_v1 + "; v2 lacks" +
-                            missing_v2);
+  return failedPrecondition("cgroups unusable: v1 lacks" + missing_v1 + "; v2 lacks" + missing_v2);
 }
 
 std::optional<std::int64_t> ownCgroupMemoryLimit() {
@@ -386,20 +386,21 @@ Result<std::unique_ptr<TaskCgroup>> TaskCgroup::create(const CgroupLayout& layou
   }
   if (limits.cpus > 0) {
     const std::int64_t period = 100000;
-    const auto quota = std::max<std::int64_t>(
-        1000, static_cast<std::int64_t>(std::llround(limits.cpus * period)));
+    const auto quota =
+        std::max<std::int64_t>(1000, static_cast<std::int64_t>(std::llround(limits.cpus * period)));
     if (v1) {
       DCLOUD_TRY(writeFile(cpu + "/cpu.cfs_period_us", std::to_string(period)));
       DCLOUD_TRY(writeFile(cpu + "/cpu.cfs_quota_us", std::to_string(quota)));
     } else {
-      DCLOUD_TRY(
-          writeFile(cpu + "/cpu.max", std::to_string(quota) + " " + std::to_string(period)));
+      DCLOUD_TRY(writeFile(cpu + "/cpu.max", std::to_string(quota) + " " + std::to_string(period)));
     }
   }
   return cg;
 }
 
-TaskCgroup::~TaskCgroup() { (void)destroy(); }
+TaskCgroup::~TaskCgroup() {
+  (void)destroy();
+}
 
 std::string TaskCgroup::dirFor(const std::string& controller) const {
   auto it = by_controller_.find(controller);

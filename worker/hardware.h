@@ -15,8 +15,8 @@ struct HardwareReport {
   std::int64_t memory_bytes = 0;     // MemTotal, or the cgroup memory limit when lower
   std::int64_t disk_free_bytes = 0;  // free space for non-root users in scratch_dir
   std::string hostname;
-  std::vector<GpuDevice> gpus;       // CUDA devices, then OpenCL devices that are GPUs
-  std::string cpu_model;             // "model name" from /proc/cpuinfo; may be empty
+  std::vector<GpuDevice> gpus;  // CUDA devices, then OpenCL devices that are GPUs
+  std::string cpu_model;        // "model name" from /proc/cpuinfo; may be empty
 };
 
 // InvalidArgument when scratch_dir cannot be examined; Internal when /proc is unreadable.

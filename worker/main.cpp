@@ -23,16 +23,20 @@ Status parsePrices(const std::string& text, worker::AgentConfig& config) {
   std::size_t pos = 0;
   while (pos < text.size()) {
     std::size_t comma = text.find(',', pos);
-    std::string part = text.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+    std::string part =
+        text.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
     pos = comma == std::string::npos ? text.size() : comma + 1;
     std::size_t eq = part.find('=');
     if (eq == std::string::npos) return invalidArgument("--price wants cpu=P,gpu=P");
     auto amount = parseMicros(part.substr(eq + 1));
     if (!amount.ok()) return invalidArgument("--price " + part + ": " + amount.error().message);
     const std::string name = part.substr(0, eq);
-    if (name == "cpu") config.price_core_hour = *amount;
-    else if (name == "gpu") config.price_gpu_hour = *amount;
-    else if (name != "disk") return invalidArgument("--price: unknown resource '" + name + "'");
+    if (name == "cpu")
+      config.price_core_hour = *amount;
+    else if (name == "gpu")
+      config.price_gpu_hour = *amount;
+    else if (name != "disk")
+      return invalidArgument("--price: unknown resource '" + name + "'");
   }
   return okStatus();
 }
@@ -45,14 +49,16 @@ int main(int argc, char** argv) {
   if (Status s = args->requireKnown({"scheduler", "key", "price", "scratch", "cores", "memory-mb",
                                      "blender", "lease-wait-ms", "listen-port", "port-file"});
       !s.ok()) {
-    return fail(s.error().message + "\nusage: dcloud-worker --scheduler URL --key PROVIDER_KEY "
+    return fail(s.error().message +
+                "\nusage: dcloud-worker --scheduler URL --key PROVIDER_KEY "
                 "--price cpu=P[,gpu=P] [--scratch DIR] [--cores N] [--memory-mb N] "
                 "[--blender PATH] [--listen-port P] [--port-file F]");
   }
   worker::AgentConfig config;
   config.scheduler_url = args->get("scheduler", "DCLOUD_SCHEDULER_URL", "");
   const std::string key_file = args->get("key", "DCLOUD_KEY", "");
-  if (config.scheduler_url.empty() || key_file.empty()) return fail("--scheduler and --key are required");
+  if (config.scheduler_url.empty() || key_file.empty())
+    return fail("--scheduler and --key are required");
   if (Status s = parsePrices(args->get("price", "DCLOUD_PRICE", "cpu=1"), config); !s.ok()) {
     return fail(s.error().message);
   }

@@ -58,7 +58,9 @@ class UniqueFd {
   int fd_ = -1;
 };
 
-std::string errnoText(const std::string& what) { return what + ": " + std::strerror(errno); }
+std::string errnoText(const std::string& what) {
+  return what + ": " + std::strerror(errno);
+}
 
 // A CLOEXEC copy at or above kHighFd (the original is closed).
 Result<UniqueFd> lift(int fd, const std::string& what) {
@@ -134,8 +136,8 @@ Status validate(const SandboxSpec& spec) {
     }
   }
   for (const auto& [key, value] : spec.env) {
-    if (key.empty() || key.find('=') != std::string::npos ||
-        key.find('\0') != std::string::npos || value.find('\0') != std::string::npos) {
+    if (key.empty() || key.find('=') != std::string::npos || key.find('\0') != std::string::npos ||
+        value.find('\0') != std::string::npos) {
       return invalidArgument("sandbox: bad environment variable name: " + key);
     }
   }
@@ -272,7 +274,9 @@ struct ChildPlan {
   sigset_t none;
   sigemptyset(&none);
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
-  struct rlimit no_core {0, 0};
+  struct rlimit no_core {
+    0, 0
+  };
   ::setrlimit(RLIMIT_CORE, &no_core);
   ::execve(argv[0], argv, envp);
   fail(6);
@@ -320,8 +324,8 @@ std::vector<std::string> bwrapArguments(const std::string& bwrap_path, const San
   std::vector<std::string> ro_try = {"/etc/alternatives", "/etc/fonts", "/etc/ld.so.cache",
                                      "/etc/OpenCL", "/sys/devices/system/cpu"};
   if (spec.allow_network) {
-    ro_try.insert(ro_try.end(), {"/etc/resolv.conf", "/etc/hosts", "/etc/nsswitch.conf",
-                                 "/etc/ssl", "/etc/ca-certificates"});
+    ro_try.insert(ro_try.end(), {"/etc/resolv.conf", "/etc/hosts", "/etc/nsswitch.conf", "/etc/ssl",
+                                 "/etc/ca-certificates"});
   }
   for (const std::string& path : ro_try) a.insert(a.end(), {"--ro-bind-try", path, path});
   a.insert(a.end(), {"--tmpfs", "/tmp", "--proc", "/proc", "--dev", "/dev"});
@@ -358,10 +362,10 @@ Result<std::unique_ptr<Sandbox>> Sandbox::create(const SandboxConfig& config) {
   removeStaleTaskCgroups(*layout, config.cgroup_parent_name);
   // Prove now that cgroups can be created and limited, rather than on the first task.
   static std::atomic<int> probes{0};
-  auto probe = TaskCgroup::create(*layout, config.cgroup_parent_name,
-                                  "w" + std::to_string(::getpid()) + "-probe" +
-                                      std::to_string(probes.fetch_add(1)),
-                                  CgroupLimits{64 << 20, 16, 1.0});
+  auto probe = TaskCgroup::create(
+      *layout, config.cgroup_parent_name,
+      "w" + std::to_string(::getpid()) + "-probe" + std::to_string(probes.fetch_add(1)),
+      CgroupLimits{64 << 20, 16, 1.0});
   if (!probe.ok()) {
     return failedPrecondition("cgroups unusable: " + probe.error().message);
   }
@@ -401,9 +405,8 @@ Result<SandboxResult> Sandbox::run(const SandboxSpec& spec,
   if (!output.ok()) return output.error();
   if (!go.ok()) return go.error();
   if (!exec_error.ok()) return exec_error.error();
-  plan.fd_moves.insert(plan.fd_moves.begin(), {{devnull->get(), 0},
-                                               {output->write.get(), 1},
-                                               {output->write.get(), 2}});
+  plan.fd_moves.insert(plan.fd_moves.begin(),
+                       {{devnull->get(), 0}, {output->write.get(), 1}, {output->write.get(), 2}});
   plan.args = bwrapArguments(bwrap_path_, spec, kSeccompFd);
   std::map<std::string, std::string> env = {
       {"PATH", kDefaultPath}, {"HOME", "/tmp"}, {"LANG", "C.UTF-8"}, {"TMPDIR", "/tmp"}};
@@ -446,7 +449,7 @@ Result<SandboxResult> Sandbox::run(const SandboxSpec& spec,
     return r;
   };
   int status = 0;
-  rusage ru {};
+  rusage ru{};
   if (Status joined = cg.addProcess(child); !joined.ok()) {
     ::kill(child, SIGKILL);
     reap(0, &status, &ru);
@@ -466,8 +469,8 @@ Result<SandboxResult> Sandbox::run(const SandboxSpec& spec,
   } while (got < 0 && errno == EINTR);
   if (got == static_cast<ssize_t>(sizeof(report))) {
     reap(0, &status, &ru);
-    return failedPrecondition("sandbox: " + stageText(report[0]) + " failed: " +
-                              std::strerror(report[1]));
+    return failedPrecondition("sandbox: " + stageText(report[0]) +
+                              " failed: " + std::strerror(report[1]));
   }
 
   // pidfd (Linux >= 5.3) makes the exit wake poll; without it, poll ticks every 20 ms.
@@ -526,9 +529,8 @@ Result<SandboxResult> Sandbox::run(const SandboxSpec& spec,
       result.term_signal = result.exit_code - 128;
     }
   }
-  const std::int64_t rusage_cpu =
-      (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000 +
-      (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1000;
+  const std::int64_t rusage_cpu = (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000 +
+                                  (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1000;
   result.usage.cpu_millis = usage.cpu_nanos >= 0 ? usage.cpu_nanos / 1000000 : rusage_cpu;
   result.usage.peak_memory_bytes = usage.peak_memory_bytes >= 0
                                        ? usage.peak_memory_bytes
@@ -536,8 +538,7 @@ Result<SandboxResult> Sandbox::run(const SandboxSpec& spec,
   // Without an OOM counter, a SIGKILL nobody sent while usage touched the limit is the OOM killer.
   const bool at_limit = spec.limits.memory_bytes > 0 &&
                         result.usage.peak_memory_bytes >= spec.limits.memory_bytes * 95 / 100;
-  result.out_of_memory =
-      usage.oom_killed || (result.term_signal == SIGKILL && !killed && at_limit);
+  result.out_of_memory = usage.oom_killed || (result.term_signal == SIGKILL && !killed && at_limit);
   if (!torn_down.ok()) return torn_down.error();
   return result;
 }

@@ -37,7 +37,7 @@ struct SandboxSpec {
 };
 
 struct SandboxUsage {
-  std::int64_t cpu_millis = 0;         // user + system of the whole process tree
+  std::int64_t cpu_millis = 0;  // user + system of the whole process tree
   std::int64_t wall_millis = 0;
   std::int64_t peak_memory_bytes = 0;  // of the whole tree (cgroup), else the largest process
 };
@@ -71,11 +71,12 @@ class Sandbox {
   // Runs spec and blocks until its whole process tree is gone. on_output_line gets each line of
   // stdout and stderr (merged, without the newline; very long lines arrive in 64 KiB pieces),
   // called on this thread; it must not throw. work_dir and the ro_binds sources must be
-  // reachable by the sandbox uid (every parent directory searchable), else InvalidArgument. Setting cancel kills the tree within ~100 ms, as
-  // do the timeout and the death of this thread (the process gets SIGKILL). Chowns work_dir
-  // (recursively) to the sandbox uid when running as root. An error means the task did not run
-  // (bad spec: InvalidArgument; bwrap or cgroup failure: FailedPrecondition or Internal); what
-  // the task did is in SandboxResult. Thread-safe: several runs may proceed at once.
+  // reachable by the sandbox uid (every parent directory searchable), else InvalidArgument. Setting
+  // cancel kills the tree within ~100 ms, as do the timeout and the death of this thread (the
+  // process gets SIGKILL). Chowns work_dir (recursively) to the sandbox uid when running as root.
+  // An error means the task did not run (bad spec: InvalidArgument; bwrap or cgroup failure:
+  // FailedPrecondition or Internal); what the task did is in SandboxResult. Thread-safe: several
+  // runs may proceed at once.
   Result<SandboxResult> run(const SandboxSpec& spec,
                             const std::function<void(std::string_view line)>& on_output_line,
                             const std::atomic<bool>& cancel);

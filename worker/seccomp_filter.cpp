@@ -18,17 +18,19 @@ struct CtxDeleter {
 };
 
 const char* const kDeniedSyscalls[] = {
-    "ptrace",        "mount",          "umount2",        "pivot_root",        "chroot",
-    "fsopen",        "fsconfig",       "fsmount",        "fspick",            "move_mount",
-    "open_tree",     "mount_setattr",  "bpf",            "kexec_load",        "kexec_file_load",
-    "init_module",   "finit_module",   "delete_module",  "reboot",            "swapon",
-    "swapoff",       "unshare",        "setns",          "keyctl",            "add_key",
-    "request_key",   "perf_event_open", "open_by_handle_at", "userfaultfd",    "io_uring_setup",
-    "io_uring_enter", "io_uring_register", "acct",        "quotactl",          "lookup_dcookie",
+    "ptrace",       "mount",          "umount2",         "pivot_root",
+    "chroot",       "fsopen",         "fsconfig",        "fsmount",
+    "fspick",       "move_mount",     "open_tree",       "mount_setattr",
+    "bpf",          "kexec_load",     "kexec_file_load", "init_module",
+    "finit_module", "delete_module",  "reboot",          "swapon",
+    "swapoff",      "unshare",        "setns",           "keyctl",
+    "add_key",      "request_key",    "perf_event_open", "open_by_handle_at",
+    "userfaultfd",  "io_uring_setup", "io_uring_enter",  "io_uring_register",
+    "acct",         "quotactl",       "lookup_dcookie",
 };
 
-constexpr unsigned long kNamespaceFlags[] = {CLONE_NEWUSER, CLONE_NEWNS,  CLONE_NEWNET,
-                                             CLONE_NEWPID,  CLONE_NEWUTS, CLONE_NEWIPC,
+constexpr unsigned long kNamespaceFlags[] = {CLONE_NEWUSER,  CLONE_NEWNS,  CLONE_NEWNET,
+                                             CLONE_NEWPID,   CLONE_NEWUTS, CLONE_NEWIPC,
                                              CLONE_NEWCGROUP};
 
 std::string why(const char* what, int rc) {

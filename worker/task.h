@@ -15,8 +15,8 @@ struct Task {
   std::string task_id;
   std::string attempt_id;
   std::string job_id;
-  std::string kind;  // render | command
-  std::string scene;  // s3://bucket/key (render)
+  std::string kind;                  // render | command
+  std::string scene;                 // s3://bucket/key (render)
   std::vector<std::string> command;  // (command)
   int frame_first = 0;
   int frame_last = 0;

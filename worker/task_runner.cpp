@@ -60,8 +60,8 @@ class OutputUploader {
       if (ec) continue;
       const auto mtime = fs::last_write_time(f, ec);
       if (ec) continue;
-      const std::string sig = std::to_string(size) + ":" +
-                              std::to_string(mtime.time_since_epoch().count());
+      const std::string sig =
+          std::to_string(size) + ":" + std::to_string(mtime.time_since_epoch().count());
       bool announced;
       {
         std::lock_guard lock(mutex_);
@@ -87,8 +87,8 @@ class OutputUploader {
         bytes_out_ += *sent;
         if (std::find(keys_.begin(), keys_.end(), key) == keys_.end()) keys_.push_back(key);
       }
-      log_.info("uploaded s3://" + task_.output_bucket + "/" + key + " (" +
-                std::to_string(*sent) + " bytes)");
+      log_.info("uploaded s3://" + task_.output_bucket + "/" + key + " (" + std::to_string(*sent) +
+                " bytes)");
       on_uploaded_();
     }
   }
@@ -190,10 +190,23 @@ RunOutcome TaskRunner::run(const Task& task, std::atomic<bool>& cancel) {
     spec.env["DCLOUD_OUTPUT_DIR"] = "/work/out";
     spec.env["DCLOUD_TASK_ID"] = task.task_id;
     if (task.kind == "render") {
-      spec.argv = {config_.blender, "-b", "/work/scene.blend", "-noaudio", "-o",
-                   "/work/out/frame_#####", "-F", "PNG", "-x", "1", "-t",
-                   std::to_string(task.cores), "-s", std::to_string(task.frame_first), "-e",
-                   std::to_string(task.frame_last), "-a"};
+      spec.argv = {config_.blender,
+                   "-b",
+                   "/work/scene.blend",
+                   "-noaudio",
+                   "-o",
+                   "/work/out/frame_#####",
+                   "-F",
+                   "PNG",
+                   "-x",
+                   "1",
+                   "-t",
+                   std::to_string(task.cores),
+                   "-s",
+                   std::to_string(task.frame_first),
+                   "-e",
+                   std::to_string(task.frame_last),
+                   "-a"};
       spec.env["DCLOUD_FRAME_FIRST"] = std::to_string(task.frame_first);
       spec.env["DCLOUD_FRAME_LAST"] = std::to_string(task.frame_last);
     } else {
@@ -253,13 +266,17 @@ RunOutcome TaskRunner::run(const Task& task, std::atomic<bool>& cancel) {
   outcome.bytes_out = uploader.bytesOut();
   outcome.exit_code = ran ? result.exit_code : -1;
   if (outcome.error.empty()) {
-    if (result.cancelled) outcome.error = "cancelled";
-    else if (result.timed_out) outcome.error = "timed out after " + std::to_string(task.timeout_seconds) + " s";
-    else if (result.out_of_memory) outcome.error = "out of memory (limit " + std::to_string(task.memory_mb) + " MB)";
-    else if (result.exit_code != 0) outcome.error = "exited with status " + std::to_string(result.exit_code);
-    else if (!uploader.allUploaded()) outcome.error = uploader.lastError();
-    else if (task.kind == "render" &&
-             frames_done < task.frame_last - task.frame_first + 1) {
+    if (result.cancelled)
+      outcome.error = "cancelled";
+    else if (result.timed_out)
+      outcome.error = "timed out after " + std::to_string(task.timeout_seconds) + " s";
+    else if (result.out_of_memory)
+      outcome.error = "out of memory (limit " + std::to_string(task.memory_mb) + " MB)";
+    else if (result.exit_code != 0)
+      outcome.error = "exited with status " + std::to_string(result.exit_code);
+    else if (!uploader.allUploaded())
+      outcome.error = uploader.lastError();
+    else if (task.kind == "render" && frames_done < task.frame_last - task.frame_first + 1) {
       outcome.error = "Blender wrote " + std::to_string(frames_done) + " of " +
                       std::to_string(task.frame_last - task.frame_first + 1) + " frames";
     }

@@ -60,8 +60,7 @@ Status validateJobSpec(const JobSpec& spec, const SpecLimits& limits) {
       }
       const long long frames = 1LL + spec.frame_last - spec.frame_first;
       if (frames > limits.max_frames) {
-        return invalidArgument("at most " + std::to_string(limits.max_frames) +
-                               " frames per job");
+        return invalidArgument("at most " + std::to_string(limits.max_frames) + " frames per job");
       }
       if (spec.chunk < 1) return invalidArgument("chunk must be at least 1");
       const long long tasks = (frames + spec.chunk - 1) / spec.chunk;

@@ -29,10 +29,10 @@ std::optional<std::size_t> pickOffer(const TaskDemand& demand, const std::vector
       continue;
     }
     const Offer& b = offers[*best];
-    const bool better = price < best_price ||
-                        (price == best_price && (o.free.cores > b.free.cores ||
-                                                 (o.free.cores == b.free.cores &&
-                                                  o.worker_id < b.worker_id)));
+    const bool better =
+        price < best_price ||
+        (price == best_price && (o.free.cores > b.free.cores ||
+                                 (o.free.cores == b.free.cores && o.worker_id < b.worker_id)));
     if (better) {
       best = i;
       best_price = price;
@@ -60,7 +60,8 @@ Placeability checkPlaceable(const TaskDemand& demand, const std::vector<Offer>& 
   return out;
 }
 
-std::vector<Booking> planBookings(const std::vector<QueuedTask>& queue, std::vector<Offer>& offers) {
+std::vector<Booking> planBookings(const std::vector<QueuedTask>& queue,
+                                  std::vector<Offer>& offers) {
   // Per-owner queues in first-seen owner order, then round robin.
   std::vector<std::deque<const QueuedTask*>> per_owner;
   std::map<std::string, std::size_t> owner_index;

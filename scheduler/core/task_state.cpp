@@ -50,16 +50,13 @@ Result<TaskState> nextTaskState(TaskState state, TaskEvent event, int attempts_u
   switch (event) {
     case TaskEvent::kBooked:
       return state == TaskState::kPending ? Result<TaskState>(TaskState::kLeased) : refuse();
-    case TaskEvent::kStarted:
-      return active ? Result<TaskState>(TaskState::kRunning) : refuse();
-    case TaskEvent::kSucceeded:
-      return active ? Result<TaskState>(TaskState::kSucceeded) : refuse();
+    case TaskEvent::kStarted: return active ? Result<TaskState>(TaskState::kRunning) : refuse();
+    case TaskEvent::kSucceeded: return active ? Result<TaskState>(TaskState::kSucceeded) : refuse();
     case TaskEvent::kAttemptFailed:
     case TaskEvent::kLeaseLost:
       if (!active) return refuse();
       return attempts_used >= max_attempts ? TaskState::kFailed : TaskState::kPending;
-    case TaskEvent::kCancelled:
-      return TaskState::kCancelled;
+    case TaskEvent::kCancelled: return TaskState::kCancelled;
   }
   return refuse();
 }

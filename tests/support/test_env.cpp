@@ -35,7 +35,8 @@ std::string replaceDbname(const std::string& conninfo, const std::string& db) {
   bool replaced = false;
   while (pos < conninfo.size()) {
     std::size_t end = conninfo.find(' ', pos);
-    std::string part = conninfo.substr(pos, end == std::string::npos ? std::string::npos : end - pos);
+    std::string part =
+        conninfo.substr(pos, end == std::string::npos ? std::string::npos : end - pos);
     if (part.rfind("dbname=", 0) == 0) {
       part = "dbname=" + db;
       replaced = true;
@@ -129,7 +130,11 @@ std::string makeTempDir() {
   return pattern;
 }
 
-std::string sourceDir() { return DCLOUD_SOURCE_DIR; }
-std::string binaryDir() { return DCLOUD_BINARY_DIR; }
+std::string sourceDir() {
+  return DCLOUD_SOURCE_DIR;
+}
+std::string binaryDir() {
+  return DCLOUD_BINARY_DIR;
+}
 
 }  // namespace dcloud::testing

@@ -10,7 +10,9 @@
 namespace dcloud {
 namespace {
 
-bool poclInstalled() { return std::filesystem::exists("/etc/OpenCL/vendors/pocl.icd"); }
+bool poclInstalled() {
+  return std::filesystem::exists("/etc/OpenCL/vendors/pocl.icd");
+}
 
 TEST(OpenClDevices, PoclCpuDeviceIsListed) {
   if (!poclInstalled()) GTEST_SKIP() << "pocl-opencl-icd is not installed";
@@ -33,9 +35,8 @@ TEST(OpenClDevices, PoclCpuDeviceIsListed) {
 TEST(OpenClDevices, AllDevicesIncludesOpenCl) {
   if (!poclInstalled()) GTEST_SKIP() << "pocl-opencl-icd is not installed";
   auto all = listAllDevices();
-  EXPECT_TRUE(std::any_of(all.begin(), all.end(), [](const GpuDevice& d) {
-    return d.api == "opencl";
-  }));
+  EXPECT_TRUE(
+      std::any_of(all.begin(), all.end(), [](const GpuDevice& d) { return d.api == "opencl"; }));
 }
 
 TEST(OpenClBenchmark, SaxpyAndFmaAreCorrectOnFirstDevice) {

@@ -90,8 +90,9 @@ TEST_F(CliTest, VerifyFailsAfterTamperingWithPayload) {
   ASSERT_EQ(mint(alice, "5").rc, 0);
   ASSERT_EQ(mint(alice, "7").rc, 0);
   ASSERT_EQ(verify().rc, 0);
-  exec("UPDATE ledger.blocks SET payload = replace(payload, '5000000', '9000000')"
-       " WHERE height = 1");
+  exec(
+      "UPDATE ledger.blocks SET payload = replace(payload, '5000000', '9000000')"
+      " WHERE height = 1");
   CliRun v = verify();
   EXPECT_EQ(v.rc, 1) << v.out;
   EXPECT_NE(v.out.find("block 1"), std::string::npos) << v.out;

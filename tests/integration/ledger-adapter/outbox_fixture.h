@@ -59,8 +59,8 @@ class OutboxFixture : public ::testing::Test {
     w.exec_params(
         "INSERT INTO scheduler.outbox (receipt_id, task_id, job_id, payer, payee, amount, receipt,"
         " provider_signature) VALUES ($1::uuid, $2::uuid, $3::uuid, $4, $5, $6, $7::jsonb, $8)",
-        r.receipt_id, r.task_id, r.job_id, owner, provider.id(), amount,
-        toJson(receiptToJson(r)), signature);
+        r.receipt_id, r.task_id, r.job_id, owner, provider.id(), amount, toJson(receiptToJson(r)),
+        signature);
     w.commit();
     return r.receipt_id;
   }

@@ -97,9 +97,8 @@ TEST_F(ServiceTest, BinaryServesAndStopsOnSigterm) {
   const std::string port_file = dir + "/port";
   ASSERT_TRUE(ledger_key_.save(key_file));
   const std::string binary = testing::binaryDir() + "/bin/dcloud-ledger";
-  std::vector<std::string> args = {binary,      "serve",     "--db",       conninfo_,
-                                   "--key",     key_file,    "--port-file", port_file,
-                                   "--poll-ms", "50"};
+  std::vector<std::string> args = {binary,   "serve",       "--db",    conninfo_,   "--key",
+                                   key_file, "--port-file", port_file, "--poll-ms", "50"};
   std::vector<char*> argv;
   for (std::string& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);

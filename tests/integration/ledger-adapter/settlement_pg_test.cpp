@@ -39,9 +39,9 @@ TEST_F(SettlementPgTest, BatchPaysFeeToTreasuryAndRaisesReputation) {
   const std::string treasury = "treasury";
   KeyPair provider = KeyPair::generate();
   ASSERT_TRUE(store_->append({makeMint(owner, 10'000'000)}));
-  addReceipt(owner, provider, 1'000'000);   // fee 20000
-  addReceipt(owner, provider, 1'234'575);   // fee 24691.5 -> 24692
-  addReceipt(owner, provider, 25);          // fee 0.5 -> 1
+  addReceipt(owner, provider, 1'000'000);  // fee 20000
+  addReceipt(owner, provider, 1'234'575);  // fee 24691.5 -> 24692
+  addReceipt(owner, provider, 25);         // fee 0.5 -> 1
 
   Result<SettleBatchResult> r = store_->settleBatch(500, treasury);
   ASSERT_TRUE(r) << r.error().toString();
@@ -93,7 +93,8 @@ TEST_F(SettlementPgTest, SettlingAgainPaysNothingMore) {
   EXPECT_EQ(account(provider.id()), provider_after);
   EXPECT_EQ(scalar("SELECT max(height) FROM ledger.blocks"), height);
   EXPECT_EQ(scalar("SELECT count(*) FROM scheduler.outbox WHERE settled_at IS NOT NULL AND"
-                   " block_height = " + height),
+                   " block_height = " +
+                   height),
             "2");
   EXPECT_TRUE(verifyStoredChain(*pool_, ledger_key_.id()));
 }
@@ -108,11 +109,10 @@ TEST_F(SettlementPgTest, BadSignatureIsNotPaid) {
   EXPECT_EQ(r->settled, 1u);
   EXPECT_EQ(r->failed, 1u);
   EXPECT_EQ(account(provider.id()).balance, 1'000'000 - 20'000);
-  EXPECT_EQ(scalar("SELECT settled_at IS NULL FROM scheduler.outbox WHERE receipt_id = '" + bad +
-                   "'"),
-            "t");
-  EXPECT_NE(scalar("SELECT error FROM ledger.settlement_failures WHERE receipt_id = '" + bad +
-                   "'")
+  EXPECT_EQ(
+      scalar("SELECT settled_at IS NULL FROM scheduler.outbox WHERE receipt_id = '" + bad + "'"),
+      "t");
+  EXPECT_NE(scalar("SELECT error FROM ledger.settlement_failures WHERE receipt_id = '" + bad + "'")
                 .find("signature"),
             std::string::npos);
   EXPECT_EQ(scalar("SELECT count(*) FROM ledger.settlements WHERE receipt_id = '" + bad + "'"),

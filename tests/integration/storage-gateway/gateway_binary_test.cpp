@@ -21,7 +21,9 @@ extern char** environ;
 namespace dcloud::gateway::testing {
 namespace {
 
-std::string binary() { return dcloud::testing::binaryDir() + "/bin/dcloud-gateway"; }
+std::string binary() {
+  return dcloud::testing::binaryDir() + "/bin/dcloud-gateway";
+}
 
 std::string field(const std::string& text, const std::string& name) {
   const std::size_t at = text.find(name + "=");

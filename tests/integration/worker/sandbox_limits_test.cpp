@@ -120,9 +120,9 @@ TEST_F(SandboxTest, CancelKillsWithinASecond) {
   ASSERT_TRUE(result.ok()) << result.error().toString();
   EXPECT_TRUE(result->cancelled);
   EXPECT_FALSE(result->timed_out);
-  EXPECT_LT(std::chrono::duration_cast<std::chrono::milliseconds>(returned_at - cancelled_at)
-                .count(),
-            1000);
+  EXPECT_LT(
+      std::chrono::duration_cast<std::chrono::milliseconds>(returned_at - cancelled_at).count(),
+      1000);
 }
 
 TEST_F(SandboxTest, CpuUsageIsPlausibleForABusyLoop) {
@@ -167,8 +167,8 @@ TEST_F(SandboxTest, BlenderRendersAFrame) {
       "scn.render.resolution_y=48\n"
       "scn.render.filepath='/work/out.png'\n"
       "bpy.ops.render.render(write_still=True)\n";
-  SandboxSpec s = spec({"/usr/bin/blender", "-b", "--factory-startup", "-t", "1",
-                        "--python-expr", scene});
+  SandboxSpec s =
+      spec({"/usr/bin/blender", "-b", "--factory-startup", "-t", "1", "--python-expr", scene});
   s.limits.memory_bytes = 2LL << 30;
   s.limits.max_processes = 256;
   s.limits.cpus = 2;

@@ -58,8 +58,9 @@ TEST_F(SandboxTest, TaskIsUid65534OnTheHostToo) {
 }
 
 TEST_F(SandboxTest, SystemDirectoriesAreReadOnly) {
-  SandboxResult r = run(shell("touch /usr/dcloud-test 2>&1; echo rc=$?; touch /etc/x 2>&1;"
-                              " echo rc=$?; ls /root 2>&1; echo rc=$?"));
+  SandboxResult r =
+      run(shell("touch /usr/dcloud-test 2>&1; echo rc=$?; touch /etc/x 2>&1;"
+                " echo rc=$?; ls /root 2>&1; echo rc=$?"));
   EXPECT_EQ(r.exit_code, 0) << output();
   std::string out = output();
   EXPECT_NE(out.find("Read-only file system"), std::string::npos) << out;
@@ -69,8 +70,9 @@ TEST_F(SandboxTest, SystemDirectoriesAreReadOnly) {
 
 TEST_F(SandboxTest, TmpIsPrivateAndWritable) {
   std::ofstream("/tmp/dcloud-sandbox-host-marker") << "host";
-  SandboxResult r = run(shell("test ! -e /tmp/dcloud-sandbox-host-marker && echo x > /tmp/y &&"
-                              " cat /tmp/y && echo $HOME"));
+  SandboxResult r =
+      run(shell("test ! -e /tmp/dcloud-sandbox-host-marker && echo x > /tmp/y &&"
+                " cat /tmp/y && echo $HOME"));
   std::remove("/tmp/dcloud-sandbox-host-marker");
   EXPECT_EQ(r.exit_code, 0) << output();
   EXPECT_EQ(output(), "x\n/tmp\n");
@@ -79,12 +81,12 @@ TEST_F(SandboxTest, TmpIsPrivateAndWritable) {
 // A TCP listener on the host's loopback; returns the fd and sets port.
 int listenLoopback(int* port) {
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  sockaddr_in addr {};
+  sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   socklen_t len = sizeof(addr);
-  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&addr), len) != 0 ||
-      ::listen(fd, 4) != 0 || ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&addr), len) != 0 || ::listen(fd, 4) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
     return -1;
   }
   *port = ntohs(addr.sin_port);
@@ -94,7 +96,9 @@ int listenLoopback(int* port) {
 std::string connectScript(int port) {
   return "import socket,sys\n"
          "try:\n"
-         "  s=socket.create_connection(('127.0.0.1'," + std::to_string(port) + "),timeout=5)\n"
+         "  s=socket.create_connection(('127.0.0.1'," +
+         std::to_string(port) +
+         "),timeout=5)\n"
          "  print('connected')\n"
          "except OSError as e:\n"
          "  print('failed', e.errno)\n"
@@ -108,8 +112,7 @@ TEST_F(SandboxTest, NetworkIsAbsent) {
   SandboxResult r = run(spec({"/usr/bin/python3", "-c", connectScript(port)}));
   EXPECT_EQ(r.exit_code, 3) << output();
   // seccomp refuses AF_INET sockets outright.
-  EXPECT_NE(output().find("failed " + std::to_string(EAFNOSUPPORT)), std::string::npos)
-      << output();
+  EXPECT_NE(output().find("failed " + std::to_string(EAFNOSUPPORT)), std::string::npos) << output();
   EXPECT_LT(::accept(listener, nullptr, nullptr), 0);
   ::close(listener);
 }

@@ -66,9 +66,9 @@ TEST(CryptoTest, Base64Rfc4648Vectors) {
     const char* plain;
     const char* encoded;
   };
-  for (const Case& c : {Case{"", ""}, Case{"f", "Zg=="}, Case{"fo", "Zm8="}, Case{"foo", "Zm9v"},
-                        Case{"foob", "Zm9vYg=="}, Case{"fooba", "Zm9vYmE="},
-                        Case{"foobar", "Zm9vYmFy"}}) {
+  for (const Case& c :
+       {Case{"", ""}, Case{"f", "Zg=="}, Case{"fo", "Zm8="}, Case{"foo", "Zm9v"},
+        Case{"foob", "Zm9vYg=="}, Case{"fooba", "Zm9vYmE="}, Case{"foobar", "Zm9vYmFy"}}) {
     EXPECT_EQ(base64Encode(c.plain), c.encoded);
     auto back = base64Decode(c.encoded);
     ASSERT_TRUE(back.ok()) << c.encoded;

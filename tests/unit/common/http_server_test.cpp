@@ -51,9 +51,8 @@ class HttpServerTest : public ::testing::Test {
                std::make_shared<FunctionEndpoint>(
                    [](const ApiRequest&) -> ApiResponse { throw std::runtime_error("kaboom"); }));
     router.add("GET", "/v1/error", Auth::kNone,
-               std::make_shared<FunctionEndpoint>([](const ApiRequest&) {
-                 return ApiResponse::error(notFound("no such job"));
-               }));
+               std::make_shared<FunctionEndpoint>(
+                   [](const ApiRequest&) { return ApiResponse::error(notFound("no such job")); }));
     ApiServerConfig config;
     config.name = "testsvc";
     config.max_body_bytes = kMaxBody;
@@ -156,9 +155,9 @@ TEST_F(HttpServerTest, ForgedCallIs401) {
   RequestToSign req{"POST", "/v1/echo", "", sha256Hex("{}")};
   const std::string nonce(32, '3');
   const std::string ts = std::to_string(clock_.nowMillis());
-  const std::string forged = "DCLOUD-ED25519 id=" + key_.id() + ", ts=" + ts + ", nonce=" + nonce +
-                             ", sig=" + mallory.sign(canonicalRequestString(req, clock_.nowMillis(),
-                                                                            nonce));
+  const std::string forged =
+      "DCLOUD-ED25519 id=" + key_.id() + ", ts=" + ts + ", nonce=" + nonce +
+      ", sig=" + mallory.sign(canonicalRequestString(req, clock_.nowMillis(), nonce));
   expectError(httpRequest("POST", base_ + "/v1/echo", {{"Authorization", forged}}, "{}"), 401,
               "invalid-signature");
   expectError(

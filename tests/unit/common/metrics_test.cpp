@@ -69,7 +69,8 @@ TEST(MetricsTest, DefaultHistogramBucketsRenderAsWritten) {
   const std::string text = m.renderPrometheus();
   for (const char* le : {"0.001", "0.005", "0.01", "0.05", "0.1", "0.5", "1", "5", "30"}) {
     EXPECT_NE(text.find("d_bucket{le=\"" + std::string(le) + "\"}"), std::string::npos)
-        << le << " in\n" << text;
+        << le << " in\n"
+        << text;
   }
   EXPECT_NE(text.find("d_bucket{le=\"0.01\"} 0\n"), std::string::npos) << text;
   EXPECT_NE(text.find("d_bucket{le=\"0.05\"} 1\n"), std::string::npos) << text;

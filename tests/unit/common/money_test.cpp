@@ -25,9 +25,9 @@ TEST(MoneyTest, ParsesDecimals) {
     const char* text;
     Micros micros;
   };
-  for (const Case& c : {Case{"0", 0}, Case{"12", 12'000'000}, Case{"0.5", 500'000},
-                        Case{"3.000001", 3'000'001}, Case{"1.000000", 1'000'000},
-                        Case{".25", 250'000}, Case{"007.1", 7'100'000}}) {
+  for (const Case& c :
+       {Case{"0", 0}, Case{"12", 12'000'000}, Case{"0.5", 500'000}, Case{"3.000001", 3'000'001},
+        Case{"1.000000", 1'000'000}, Case{".25", 250'000}, Case{"007.1", 7'100'000}}) {
     auto r = parseMicros(c.text);
     ASSERT_TRUE(r.ok()) << c.text << ": " << r.error().toString();
     EXPECT_EQ(*r, c.micros) << c.text;

@@ -19,8 +19,7 @@ std::unique_ptr<PgPool> connectOrDie(const std::string& conninfo) {
 }
 
 Status migrate(PgPool& pool, const std::vector<Migration>& migrations) {
-  return pool.withStatus(
-      [&](pqxx::connection& c) { return applyMigrations(c, migrations, kLog); });
+  return pool.withStatus([&](pqxx::connection& c) { return applyMigrations(c, migrations, kLog); });
 }
 
 Result<int> version(PgPool& pool) {
@@ -80,7 +79,8 @@ TEST(PgTest, NewerDatabaseIsRefused) {
                     w.exec0("INSERT INTO schema_migrations (version, name) VALUES (3, '0003_x')");
                     w.commit();
                     return okStatus();
-                  }).ok());
+                  })
+                  .ok());
   Status s = migrate(*pool, kTwo);
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.error().code, ErrorCode::kFailedPrecondition) << s.error().toString();
@@ -105,7 +105,8 @@ TEST(PgTest, EmbeddedMigrationsApply) {
                     w.exec0("INSERT INTO schema_migrations (version, name) VALUES (99999, 'x')");
                     w.commit();
                     return okStatus();
-                  }).ok());
+                  })
+                  .ok());
   s = applyEmbeddedMigrations(conninfo, kLog);
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.error().code, ErrorCode::kFailedPrecondition);
@@ -141,8 +142,8 @@ TEST(PgTest, PoolReturnsErrorsFromTheCallback) {
   auto r = pool->with<int>([](pqxx::connection&) -> Result<int> { return notFound("nope"); });
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, ErrorCode::kNotFound);
-  auto thrown = pool->with<int>(
-      [](pqxx::connection&) -> Result<int> { throw std::runtime_error("boom"); });
+  auto thrown =
+      pool->with<int>([](pqxx::connection&) -> Result<int> { throw std::runtime_error("boom"); });
   ASSERT_FALSE(thrown.ok());
   EXPECT_EQ(thrown.error().code, ErrorCode::kInternal);
   // Both connections are back: two nested uses do not deadlock.

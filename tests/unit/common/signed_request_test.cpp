@@ -51,12 +51,12 @@ TEST_F(SignedRequestTest, CanonicalStringFormat) {
 TEST_F(SignedRequestTest, AuthorizationHeaderFormat) {
   const RequestToSign req = sampleRequest();
   const std::string header = sign(req, 1'800'000'000'000);
-  const std::string prefix = "DCLOUD-ED25519 id=" + key_.id() + ", ts=1800000000000, nonce=" +
-                             kNonce + ", sig=";
+  const std::string prefix =
+      "DCLOUD-ED25519 id=" + key_.id() + ", ts=1800000000000, nonce=" + kNonce + ", sig=";
   ASSERT_EQ(header.rfind(prefix, 0), 0u) << header;
   const std::string sig = header.substr(prefix.size());
-  EXPECT_TRUE(verifySignature(key_.id(), canonicalRequestString(req, 1'800'000'000'000, kNonce),
-                              sig));
+  EXPECT_TRUE(
+      verifySignature(key_.id(), canonicalRequestString(req, 1'800'000'000'000, kNonce), sig));
   auto fields = parseAuthorization(header);
   ASSERT_TRUE(fields.ok()) << fields.error().toString();
   EXPECT_EQ(fields->id, key_.id());
@@ -86,10 +86,10 @@ TEST_F(SignedRequestTest, SignRequestUsesClockAndFreshNonces) {
 TEST_F(SignedRequestTest, AcceptsTimestampsWithinSkew) {
   const RequestToSign req = sampleRequest();
   const std::int64_t now = clock_.nowMillis();
-  EXPECT_TRUE(verifier_.verify(sign(req, now - kDefaultMaxSkewMillis, std::string(32, 'a')), req)
-                  .ok());
-  EXPECT_TRUE(verifier_.verify(sign(req, now + kDefaultMaxSkewMillis, std::string(32, 'b')), req)
-                  .ok());
+  EXPECT_TRUE(
+      verifier_.verify(sign(req, now - kDefaultMaxSkewMillis, std::string(32, 'a')), req).ok());
+  EXPECT_TRUE(
+      verifier_.verify(sign(req, now + kDefaultMaxSkewMillis, std::string(32, 'b')), req).ok());
 }
 
 TEST_F(SignedRequestTest, RefusesUnsignedRequest) {
@@ -193,8 +193,8 @@ TEST_F(SignedRequestTest, RefusesReplayedNonce) {
   expectRefreshNonce(verifier_.verify(sign(req, clock_.nowMillis() + 1), req));
   // Another principal may use the same nonce.
   KeyPair other = KeyPair::generate();
-  EXPECT_TRUE(verifier_.verify(makeAuthorization(other, req, clock_.nowMillis(), kNonce), req)
-                  .ok());
+  EXPECT_TRUE(
+      verifier_.verify(makeAuthorization(other, req, clock_.nowMillis(), kNonce), req).ok());
 }
 
 TEST_F(SignedRequestTest, CustomSkewIsHonoured) {

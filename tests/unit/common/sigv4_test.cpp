@@ -68,10 +68,10 @@ TEST(SigV4Test, S3GetObjectExample) {
 TEST(SigV4Test, S3PutObjectExample) {
   const std::string payload_hash = sha256Hex("Welcome to Amazon S3.");
   EXPECT_EQ(payload_hash, "44ce7dd67c959e0d3524ffac1771dfbba87d2b6b4b4e99e42034a8b803f8b072");
-  SigV4Request req = s3Request("PUT", uriEncode("/test$file.text", false), {},
-                               {{"date", "Fri, 24 May 2013 00:00:00 GMT"},
-                                {"x-amz-storage-class", "REDUCED_REDUNDANCY"}},
-                               payload_hash);
+  SigV4Request req = s3Request(
+      "PUT", uriEncode("/test$file.text", false), {},
+      {{"date", "Fri, 24 May 2013 00:00:00 GMT"}, {"x-amz-storage-class", "REDUCED_REDUNDANCY"}},
+      payload_hash);
   EXPECT_EQ(req.canonical_uri, "/test%24file.text");
   EXPECT_EQ(s3Signature(req), "98ad721746da40c64f1a55b78f14c238d841ea1380cd77a1b5971af0ece108bd");
 }
@@ -145,8 +145,8 @@ TEST(SigV4Test, RejectsMalformedAuthorizationHeaders) {
       "AWS4-HMAC-SHA256 Credential=AK/20130524/us-east-1/s3, " + signed_headers + ", " + sig,
       "AWS4-HMAC-SHA256 Credential=AK/20130524/us-east-1/s3/aws5_request, " + signed_headers +
           ", " + sig,
-      "AWS4-HMAC-SHA256 Credential=AK/2013052/us-east-1/s3/aws4_request, " + signed_headers +
-          ", " + sig,
+      "AWS4-HMAC-SHA256 Credential=AK/2013052/us-east-1/s3/aws4_request, " + signed_headers + ", " +
+          sig,
       "AWS4-HMAC-SHA256 Credential=A/K/20130524/us-east-1/s3/aws4_request, " + signed_headers +
           ", " + sig,
       "AWS4-HMAC-SHA256 " + cred + ", SignedHeaders=host;;x-amz-date, " + sig,
@@ -163,7 +163,7 @@ TEST(SigV4Test, UriEncode) {
   EXPECT_EQ(uriEncode("a b", true), "a%20b");
   EXPECT_EQ(uriEncode("a+b", true), "a%2Bb");
   EXPECT_EQ(uriEncode("\xc3\xa9t\xc3\xa9", true), "%C3%A9t%C3%A9");  // "été"
-  EXPECT_EQ(uriEncode("\xe2\x82\xac", false), "%E2%82%AC");            // euro sign
+  EXPECT_EQ(uriEncode("\xe2\x82\xac", false), "%E2%82%AC");          // euro sign
   EXPECT_EQ(uriEncode("/dir/file name", false), "/dir/file%20name");
   EXPECT_EQ(uriEncode("/dir/file", true), "%2Fdir%2Ffile");
   EXPECT_EQ(uriEncode("AZaz09-_.~", true), "AZaz09-_.~");

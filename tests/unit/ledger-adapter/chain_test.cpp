@@ -22,10 +22,19 @@ TEST(FeeTest, TwoPercentRoundedHalfUp) {
     Micros amount;
     Micros fee;
   };
-  const Case cases[] = {{0, 0},     {1, 0},     {24, 0},    {25, 1},       {26, 1},
-                        {49, 1},    {50, 1},    {74, 1},    {75, 2},       {100, 2},
-                        {1'000'000, 20'000},    {1'234'567, 24'691},  // 24691.34
-                        {1'234'575, 24'692},                          // 24691.5 rounds up
+  const Case cases[] = {{0, 0},
+                        {1, 0},
+                        {24, 0},
+                        {25, 1},
+                        {26, 1},
+                        {49, 1},
+                        {50, 1},
+                        {74, 1},
+                        {75, 2},
+                        {100, 2},
+                        {1'000'000, 20'000},
+                        {1'234'567, 24'691},  // 24691.34
+                        {1'234'575, 24'692},  // 24691.5 rounds up
                         {INT64_MAX, INT64_MAX / 50 + 0}};
   for (const Case& c : cases) EXPECT_EQ(settlementFee(c.amount), c.fee) << c.amount;
 }
@@ -45,15 +54,15 @@ TEST(PayloadTest, CanonicalAndRoundTrips) {
 TEST(PayloadTest, RejectsNonCanonicalOrInvalid) {
   const std::string to(64, 'a');
   const char* bad[] = {
-      "",                                                     // empty
-      "[ ]",                                                  // whitespace
-      "[{\"kind\":\"mint\",\"amount\":5,\"to\":\"x\"}]",      // key order
-      "[{\"amount\":05,\"kind\":\"mint\",\"to\":\"x\"}]",     // leading zero
-      "[{\"amount\":-5,\"kind\":\"mint\",\"to\":\"x\"}]",     // negative mint
-      "[{\"amount\":5,\"kind\":\"mint\",\"to\":\"x y\"}]",    // bad id
-      "[{\"amount\":5,\"kind\":\"burn\",\"to\":\"x\"}]",      // unknown kind
-      "[{\"amount\":5,\"extra\":1,\"kind\":\"mint\",\"to\":\"x\"}]",  // extra field
-      "[{\"amount\":5,\"kind\":\"mint\",\"to\":\"x\"}]x",     // trailing bytes
+      "",                                                                    // empty
+      "[ ]",                                                                 // whitespace
+      "[{\"kind\":\"mint\",\"amount\":5,\"to\":\"x\"}]",                     // key order
+      "[{\"amount\":05,\"kind\":\"mint\",\"to\":\"x\"}]",                    // leading zero
+      "[{\"amount\":-5,\"kind\":\"mint\",\"to\":\"x\"}]",                    // negative mint
+      "[{\"amount\":5,\"kind\":\"mint\",\"to\":\"x y\"}]",                   // bad id
+      "[{\"amount\":5,\"kind\":\"burn\",\"to\":\"x\"}]",                     // unknown kind
+      "[{\"amount\":5,\"extra\":1,\"kind\":\"mint\",\"to\":\"x\"}]",         // extra field
+      "[{\"amount\":5,\"kind\":\"mint\",\"to\":\"x\"}]x",                    // trailing bytes
       "[{\"amount\":99999999999999999999,\"kind\":\"mint\",\"to\":\"x\"}]",  // overflow
   };
   for (const char* text : bad) EXPECT_FALSE(decodePayload(text)) << text;
@@ -119,8 +128,8 @@ TEST(BlockTest, TamperingIsDetected) {
     }
   }
   // Recomputing the hash after tampering does not help without the key.
-  payload.hash = blockHash(payload.height, payload.prev_hash, payload.created_at_ms,
-                           payload.payload);
+  payload.hash =
+      blockHash(payload.height, payload.prev_hash, payload.created_at_ms, payload.payload);
   EXPECT_FALSE(verifyBlock(payload, &genesis));
 
   ChainVerifier verifier(key.id());
@@ -180,8 +189,8 @@ TEST(VerifierTest, ReplayYieldsBalances) {
                          {kPayee, {kPayee, 3'000'000 - 60'000 - 500'000, 60'000}},
                          {kTreasury, {kTreasury, 60'000 + 500'000, 0}}};
   EXPECT_EQ(verifier.accounts(), expected);
-  std::map<std::string, std::int64_t> settlements = {
-      {"11111111-2222-4333-8444-000000000001", 2}, {"11111111-2222-4333-8444-000000000002", 2}};
+  std::map<std::string, std::int64_t> settlements = {{"11111111-2222-4333-8444-000000000001", 2},
+                                                     {"11111111-2222-4333-8444-000000000002", 2}};
   EXPECT_TRUE(verifier.finish(expected, settlements));
 
   AccountMap tampered = expected;

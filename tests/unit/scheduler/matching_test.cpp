@@ -55,7 +55,9 @@ TEST(FitsTest, EveryDimension) {
   EXPECT_FALSE(fits(have, {1, 16, 0, 1001}));
 }
 
-TEST(PickOfferTest, NoOffers) { EXPECT_EQ(picked(demand(1, kCredit), {}), "none"); }
+TEST(PickOfferTest, NoOffers) {
+  EXPECT_EQ(picked(demand(1, kCredit), {}), "none");
+}
 
 TEST(PickOfferTest, ResourceFilters) {
   TaskDemand d = demand(2, 10 * kCredit);

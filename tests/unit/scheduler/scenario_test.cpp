@@ -165,7 +165,9 @@ INSTANTIATE_TEST_SUITE_P(Scenarios, ScenarioTest, ::testing::ValuesIn(scenarioNa
                          });
 
 // A missing or emptied scenario folder must not pass silently.
-TEST(ScenarioFilesTest, AtLeastFiveScenariosExist) { EXPECT_GE(scenarioNames().size(), 5u); }
+TEST(ScenarioFilesTest, AtLeastFiveScenariosExist) {
+  EXPECT_GE(scenarioNames().size(), 5u);
+}
 
 }  // namespace
 }  // namespace dcloud::core
