@@ -34,6 +34,7 @@ Jobs
   jobs [--json]                    your jobs, newest first
   job ID [--json]                  one job with its tasks, frames and bill
   wait ID [--json]                 follow a job until it ends (progress bar on a terminal)
+  logs ID [-f|--follow] [--json]   the job's events and every task's output lines
   cancel ID [--json]               cancel a job
 
 Accounts
@@ -390,7 +391,12 @@ int account(const Ctx& c, const Args& a, bool balance) {
 int runCli(const std::vector<std::string>& argv, const CliEnv& env, std::ostream& out,
            std::ostream& err) {
   Ctx c{env, out, err};
-  auto args = Args::parse(argv, {"json", "help"});
+  std::vector<std::string> normalized = argv;
+  for (auto& a : normalized) {
+    if (a == "-f") a = "--follow";  // `dcloud logs -f ID`, as tail users type it
+    if (a == "--") break;
+  }
+  auto args = Args::parse(normalized, {"json", "help", "follow"});
   if (!args.ok()) return fail(c, args.error().message);
   if (args->positional().empty() || args->has("help") || args->positional()[0] == "help") {
     (args->positional().empty() && !args->has("help") ? err : out) << kUsage;
@@ -404,6 +410,7 @@ int runCli(const std::vector<std::string>& argv, const CliEnv& env, std::ostream
   if (cmd == "submit") known = kSubmitOptions;
   if (cmd == "keygen") known = {"out"};
   if (cmd == "jobs") known = {"json", "limit"};
+  if (cmd == "logs") known = {"json", "follow"};
   if (Status s = args->requireKnown(known); !s.ok()) return fail(c, s.error().message);
   if (cmd == "keygen") return keygen(c, *args);
   if (cmd == "whoami") return whoami(c);
@@ -412,6 +419,13 @@ int runCli(const std::vector<std::string>& argv, const CliEnv& env, std::ostream
   if (cmd == "job") return job(c, *args);
   if (cmd == "wait") return waitJob(c, *args);
   if (cmd == "cancel") return cancel(c, *args);
+  if (cmd == "logs") {
+    if (args->positional().size() < 2) return fail(c, "logs needs an ID");
+    auto key = loadKey(c);
+    if (!key.ok()) return failWith(c, key.error());
+    return runLogs(env, *key, args->positional()[1], args->has("follow"), args->has("json"), out,
+                   err);
+  }
   if (cmd == "balance") return account(c, *args, true);
   if (cmd == "reputation") return account(c, *args, false);
   err << kUsage;

@@ -21,6 +21,11 @@ struct CliEnv {
   bool terminal = false;      // stdout is a TTY: draw progress bars
 };
 
+// Prints the job's live events (log lines of every task, tasks leased and finished); with follow,
+// until the job ends (exit 0 when it succeeded). In cli/logs.cpp.
+int runLogs(const CliEnv& env, const KeyPair& key, const std::string& job_id, bool follow,
+            bool json, std::ostream& out, std::ostream& err);
+
 // Runs one invocation (argv without the program name); returns the process exit code.
 int runCli(const std::vector<std::string>& argv, const CliEnv& env, std::ostream& out,
            std::ostream& err);

@@ -49,6 +49,13 @@ ApiResponse ApiResponse::error(const Error& error) {
   return r;
 }
 
+ApiResponse ApiResponse::eventStream(std::function<void(std::ostream&)> writer) {
+  ApiResponse r;
+  r.content_type = "text/event-stream";
+  r.stream = std::move(writer);
+  return r;
+}
+
 ApiResponse ApiResponse::text(std::string body, std::string content_type) {
   ApiResponse r;
   r.body = std::move(body);
@@ -216,8 +223,16 @@ void ApiServer::Factory::Handler::handleRequest(Poco::Net::HTTPServerRequest& re
     resp.setStatus(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(out.status));
     resp.setContentType(out.content_type);
     for (const auto& [k, v] : out.headers) resp.set(k, v);
-    resp.setContentLength64(static_cast<std::int64_t>(out.body.size()));
-    resp.send().write(out.body.data(), static_cast<std::streamsize>(out.body.size()));
+    if (out.stream) {
+      resp.setChunkedTransferEncoding(true);
+      resp.set("Cache-Control", "no-cache");
+      std::ostream& os = resp.send();
+      os.flush();
+      out.stream(os);
+    } else {
+      resp.setContentLength64(static_cast<std::int64_t>(out.body.size()));
+      resp.send().write(out.body.data(), static_cast<std::streamsize>(out.body.size()));
+    }
   } catch (const std::exception& e) {
     server_.log_.warn("could not send response to " + api.remote + ": " + e.what());
   }

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <iosfwd>
 #include <map>
 #include <memory>
 #include <string>
@@ -44,11 +45,16 @@ struct ApiResponse {
   std::string content_type = "application/json";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
+  // When set, the body is not `body` but whatever stream() writes, sent with chunked transfer
+  // encoding as it is produced (Server-Sent Events). stream() returns when it is done or when
+  // the stream goes bad (the client left).
+  std::function<void(std::ostream&)> stream;
 
   static ApiResponse json(const JsonObject& obj, int status = 200);
   static ApiResponse json(const JsonArray& arr, int status = 200);
   static ApiResponse error(const Error& error);
   static ApiResponse text(std::string body, std::string content_type = "text/plain");
+  static ApiResponse eventStream(std::function<void(std::ostream&)> writer);
 };
 
 class Endpoint {

@@ -93,6 +93,10 @@ class SubmitJob final : public Endpoint {
                   core::jobKindName(spec.kind) + ", " + std::to_string(job.tasks.size()) +
                   " task(s), escrow " + formatMicros(job.hold));
     d_.metrics.counter("dcloud_scheduler_jobs_submitted_total", "Jobs accepted").inc();
+    JsonObject event = new Poco::JSON::Object;
+    event->set("kind", std::string(core::jobKindName(spec.kind)));
+    event->set("tasks", static_cast<int>(job.tasks.size()));
+    publishJobEvent(d_, job.id, "job.submitted", event);
     d_.dispatcher.trigger();
     auto view = d_.store.getJob(req.principal, job.id);
     if (!view.ok()) return ApiResponse::error(view.error());
@@ -110,6 +114,80 @@ class SubmitJob final : public Endpoint {
     std::size_t slash = rest.find('/');
     if (slash == std::string::npos) return std::make_pair(rest, std::string());
     return std::make_pair(rest.substr(0, slash), rest.substr(slash + 1));
+  }
+  const ApiDeps& d_;
+};
+
+// GET /v1/jobs/{id}/events: Server-Sent Events of one job (task leased, progress, log lines,
+// task finished, job finished). ?after=ID or Last-Event-ID resumes; ?follow=false returns what
+// is stored and ends. A followed stream ends after job.finished.
+class JobEventStream final : public Endpoint {
+ public:
+  explicit JobEventStream(const ApiDeps& d) : d_(d) {}
+  ApiResponse handle(const ApiRequest& req) override {
+    const std::string id = req.path_params.at("id");
+    if (Status s = requireUuid(id, "job id"); !s.ok()) return ApiResponse::error(s.error());
+    auto job = d_.store.getJob(req.principal, id);
+    if (!job.ok()) return ApiResponse::error(job.error());
+    std::string after = req.header("last-event-id");
+    if (after.empty()) after = req.queryParam("after", "0");
+    if (!isStreamId(after)) {
+      return ApiResponse::error(invalidArgument("after must be an event id like 1700000000000-0"));
+    }
+    const bool follow = req.queryParam("follow", "true") != "false";
+    const std::string owner = req.principal;
+    return ApiResponse::eventStream([this, id, after, follow, owner](std::ostream& os) {
+      std::string cursor = after;
+      int idle_rounds = 0;
+      while (os.good()) {
+        auto events = d_.events.read(id, cursor, follow ? 2.0 : 0.0);
+        if (!events.ok()) {
+          os << "event: error\ndata: " << errorJsonFor(events.error()) << "\n\n";
+          os.flush();
+          return;
+        }
+        bool finished = false;
+        for (const auto& e : *events) {
+          os << "id: " << e.id << "\nevent: " << e.type << "\ndata: " << e.data << "\n\n";
+          cursor = e.id;
+          finished = finished || e.type == "job.finished";
+        }
+        os.flush();
+        if (finished || (!follow && events->empty())) return;
+        if (!events->empty()) {
+          idle_rounds = 0;
+          continue;
+        }
+        // Quiet: keep the connection alive, and end it if the job ended while its events expired.
+        os << ": keepalive\n\n";
+        os.flush();
+        if (++idle_rounds % 5 == 0) {
+          auto now = d_.store.getJob(owner, id);
+          if (now.ok() &&
+              (now->state == "succeeded" || now->state == "failed" || now->state == "cancelled")) {
+            return;
+          }
+        }
+      }
+    });
+  }
+
+ private:
+  static bool isStreamId(const std::string& s) {
+    if (s == "0") return true;
+    const std::size_t dash = s.find('-');
+    if (dash == std::string::npos || dash == 0 || dash + 1 == s.size() || s.size() > 41) {
+      return false;
+    }
+    for (std::size_t i = 0; i < s.size(); ++i) {
+      if (i != dash && !std::isdigit(static_cast<unsigned char>(s[i]))) return false;
+    }
+    return true;
+  }
+  static std::string errorJsonFor(const Error& e) {
+    JsonObject o = new Poco::JSON::Object;
+    o->set("message", e.message);
+    return toJson(o);
   }
   const ApiDeps& d_;
 };
@@ -164,6 +242,9 @@ class CancelJob final : public Endpoint {
                   " running attempt(s) will be stopped");
     auto job = d_.store.getJob(req.principal, id);
     if (!job.ok()) return ApiResponse::error(job.error());
+    JsonObject event = new Poco::JSON::Object;
+    event->set("state", job->state);
+    publishJobEvent(d_, id, "job.finished", event);
     return ApiResponse::json(jobToJson(*job, false));
   }
 
@@ -190,6 +271,12 @@ class GetAccount final : public Endpoint {
 
 }  // namespace
 
+void publishJobEvent(const ApiDeps& deps, const std::string& job_id, const std::string& type,
+                     const JsonObject& data) {
+  Status s = deps.events.publish(job_id, type, data);
+  if (!s.ok()) apiLog().warn("event " + type + " of job " + job_id + " lost: " + s.error().message);
+}
+
 // Worker endpoints live in worker_api.cpp.
 void addWorkerRoutes(Router& router, const ApiDeps& deps);
 
@@ -199,6 +286,7 @@ Router makeSchedulerRouter(const ApiDeps& deps) {
   r.add("GET", "/v1/jobs", Auth::kSigned, std::make_shared<ListJobs>(deps));
   r.add("GET", "/v1/jobs/{id}", Auth::kSigned, std::make_shared<GetJob>(deps));
   r.add("POST", "/v1/jobs/{id}/cancel", Auth::kSigned, std::make_shared<CancelJob>(deps));
+  r.add("GET", "/v1/jobs/{id}/events", Auth::kSigned, std::make_shared<JobEventStream>(deps));
   r.add("GET", "/v1/accounts/{id}", Auth::kSigned, std::make_shared<GetAccount>(deps));
   addWorkerRoutes(r, deps);
   return r;

@@ -13,6 +13,7 @@
 #include "scheduler/core/job_spec.h"
 #include "scheduler/dispatcher.h"
 #include "scheduler/gateway_admin.h"
+#include "scheduler/job_events.h"
 #include "scheduler/store.h"
 #include "scheduler/worker_signals.h"
 
@@ -37,7 +38,13 @@ struct ApiDeps {
   const Clock& clock;
   Random& random;
   MetricsRegistry& metrics;
+  JobEvents& events;
 };
+
+// Publishes a live event of a job; a failure is logged and otherwise ignored (events are a
+// convenience that Redis may lose).
+void publishJobEvent(const ApiDeps& deps, const std::string& job_id, const std::string& type,
+                     const JsonObject& data);
 
 Router makeSchedulerRouter(const ApiDeps& deps);
 

@@ -80,8 +80,9 @@ int main(int argc, char** argv) {
   api_config.s3_endpoint = args->get("s3-endpoint", "DCLOUD_S3_ENDPOINT", gateway);
   api_config.heartbeat_interval_millis = *hb_interval;
   api_config.heartbeat_timeout_millis = *hb_timeout;
-  scheduler::ApiDeps deps{api_config,    store, signals, dispatcher,
-                          gateway_admin, clock, random,  metrics};
+  scheduler::RedisJobEvents events(*redis);
+  scheduler::ApiDeps deps{api_config, store,  signals, dispatcher, gateway_admin,
+                          clock,      random, metrics, events};
   ApiServerConfig server_config;
   server_config.name = "scheduler";
   server_config.host = args->get("host", "", "127.0.0.1");

@@ -387,7 +387,7 @@ Result<std::vector<Assignment>> SchedulerStore::takeAssignments(const std::strin
       FROM scheduler.jobs j
       WHERE t.job_id = j.id AND t.worker_id = $1::uuid AND t.state = 'leased' AND NOT t.delivered
       RETURNING t.id, t.attempt_id, t.job_id, j.owner, j.spec::text, j.output_bucket,
-                j.output_prefix, t.frame_first, t.frame_last, t.price)sql",
+                j.output_prefix, t.frame_first, t.frame_last, t.price, t.index)sql",
                               worker_id);
     Out out;
     for (const auto& r : rows) {
@@ -404,6 +404,7 @@ Result<std::vector<Assignment>> SchedulerStore::takeAssignments(const std::strin
       a.frame_first = r[7].as<int>();
       a.frame_last = r[8].as<int>();
       a.price = r[9].as<Micros>();
+      a.index = r[10].as<int>();
       out.push_back(std::move(a));
     }
     w.commit();
@@ -425,24 +426,26 @@ Status SchedulerStore::releaseAssignments(const std::string& worker_id,
   });
 }
 
-Status SchedulerStore::reportProgress(const std::string& worker_id, const std::string& task_id,
-                                      const std::string& attempt_id, int frames_done,
-                                      const std::vector<std::string>& outputs) {
-  return pool_.withStatus([&](pqxx::connection& c) -> Status {
+Result<TaskRef> SchedulerStore::reportProgress(const std::string& worker_id,
+                                               const std::string& task_id,
+                                               const std::string& attempt_id, int frames_done,
+                                               const std::vector<std::string>& outputs) {
+  return pool_.with<TaskRef>([&](pqxx::connection& c) -> Result<TaskRef> {
     pqxx::work w(c);
     auto r = w.exec_params(
         "UPDATE scheduler.tasks SET state = 'running', started_at = COALESCE(started_at, now()), "
         "frames_done = GREATEST(frames_done, $4), outputs = $5::jsonb "
         "WHERE id = $1::uuid AND attempt_id = $2::uuid AND worker_id = $3::uuid "
-        "AND state IN ('leased', 'running') RETURNING job_id",
+        "AND state IN ('leased', 'running') RETURNING job_id, index",
         task_id, attempt_id, worker_id, frames_done, jsonList(outputs));
     if (r.empty()) {
       return conflict("attempt " + attempt_id + " of task " + task_id +
                       " is not held by this worker (stale, cancelled or finished)");
     }
-    refreshJobState(w, r[0][0].as<std::string>());
+    TaskRef ref{r[0][0].as<std::string>(), r[0][1].as<int>()};
+    refreshJobState(w, ref.job_id);
     w.commit();
-    return okStatus();
+    return ref;
   });
 }
 
@@ -451,7 +454,7 @@ Result<CompletionResult> SchedulerStore::completeTask(const Completion& done) {
     pqxx::work w(c);
     auto rows = w.exec_params(
         "SELECT t.state, t.attempts, t.price, t.job_id, j.owner, "
-        "(j.spec->>'max_attempts')::int, w.provider, (j.spec->>'timeout_seconds')::bigint "
+        "(j.spec->>'max_attempts')::int, w.provider, (j.spec->>'timeout_seconds')::bigint, t.index "
         "FROM scheduler.tasks t JOIN scheduler.jobs j ON j.id = t.job_id "
         "JOIN scheduler.workers w ON w.id = t.worker_id "
         "WHERE t.id = $1::uuid AND t.attempt_id = $2::uuid AND t.worker_id = $3::uuid FOR UPDATE "
@@ -470,7 +473,9 @@ Result<CompletionResult> SchedulerStore::completeTask(const Completion& done) {
     const int max_attempts = rows[0][5].as<int>();
     const std::string provider = rows[0][6].as<std::string>();
     const std::int64_t timeout_seconds = rows[0][7].as<std::int64_t>();
+    const int index = rows[0][8].as<int>();
     CompletionResult out;
+    out.task = {job_id, index};
     // The wall time is the provider's claim: never bill past the job's timeout (the escrow was
     // sized for it, and a task running longer is killed anyway).
     out.cost = core::attemptCost(

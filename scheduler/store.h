@@ -85,9 +85,16 @@ struct Assignment {
   core::JobSpec spec;
   std::string output_bucket;
   std::string output_prefix;
+  int index = 0;
   int frame_first = 0;
   int frame_last = 0;
   Micros price = 0;
+};
+
+// Which job and which of its tasks a worker's report was about.
+struct TaskRef {
+  std::string job_id;
+  int index = 0;
 };
 
 struct AccountView {
@@ -111,6 +118,7 @@ struct Completion {
 };
 
 struct CompletionResult {
+  TaskRef task;
   std::string task_state;
   std::string job_state;
   Micros cost = 0;
@@ -147,9 +155,9 @@ class SchedulerStore {
   // Undoes takeAssignments for attempts that could not be handed over.
   Status releaseAssignments(const std::string& worker_id, const std::vector<std::string>& attempts);
   // Progress from the holder of attempt_id: Conflict when the attempt is stale or cancelled.
-  Status reportProgress(const std::string& worker_id, const std::string& task_id,
-                        const std::string& attempt_id, int frames_done,
-                        const std::vector<std::string>& outputs);
+  Result<TaskRef> reportProgress(const std::string& worker_id, const std::string& task_id,
+                                 const std::string& attempt_id, int frames_done,
+                                 const std::vector<std::string>& outputs);
   Result<CompletionResult> completeTask(const Completion& completion);
   // The worker is gone: its active tasks go back to pending (or fail when out of attempts).
   Result<int> markWorkerLost(const std::string& worker_id, const std::string& why);

@@ -204,6 +204,13 @@ class Lease final : public Endpoint {
       arr->add(o);
       log().info("task " + a.task_id + " (attempt " + a.attempt_id + ") delivered to worker " +
                  worker_id);
+      JsonObject event = new Poco::JSON::Object;
+      event->set("task", a.task_id);
+      event->set("index", a.index);
+      event->set("attempt", a.attempt_id);
+      event->set("worker", worker_id);
+      event->set("price", formatMicros(a.price));
+      publishJobEvent(d_, a.job_id, "task.leased", event);
     }
     JsonObject out = new Poco::JSON::Object;
     out->set("tasks", arr);
@@ -219,15 +226,20 @@ class Progress final : public Endpoint {
     if (Status s = authorizeWorker(d_, req); !s.ok()) return ApiResponse::error(s.error());
     auto obj = body(req);
     if (!obj.ok()) return ApiResponse::error(obj.error());
-    if (Status s = requireOnlyFields(*obj, {"attempt_id", "frames_done", "outputs"}); !s.ok()) {
+    if (Status s = requireOnlyFields(*obj, {"attempt_id", "frames_done", "outputs", "log"});
+        !s.ok()) {
       return ApiResponse::error(s.error());
     }
     auto attempt = getString(*obj, "attempt_id");
     auto frames = getOptionalInt(*obj, "frames_done");
     auto outputs = getOptionalStringList(*obj, "outputs");
+    auto log_lines = getOptionalStringList(*obj, "log");
     if (!attempt.ok()) return ApiResponse::error(attempt.error());
     if (!frames.ok()) return ApiResponse::error(frames.error());
     if (!outputs.ok()) return ApiResponse::error(outputs.error());
+    if (!log_lines.ok()) return ApiResponse::error(log_lines.error());
+    const std::vector<std::string> lines = log_lines->value_or(std::vector<std::string>{});
+    if (lines.size() > 1000) return ApiResponse::error(invalidArgument("at most 1000 log lines"));
     const std::string& task = req.path_params.at("task");
     if (!isUuid(task) || !isUuid(*attempt)) {
       return ApiResponse::error(invalidArgument("task and attempt ids must be UUIDs"));
@@ -235,10 +247,23 @@ class Progress final : public Endpoint {
     const std::int64_t done = frames->value_or(0);
     if (done < 0 || done > 1'000'000)
       return ApiResponse::error(invalidArgument("frames_done out of range"));
-    Status s =
-        d_.store.reportProgress(req.path_params.at("id"), task, *attempt, static_cast<int>(done),
-                                outputs->value_or(std::vector<std::string>{}));
-    if (!s.ok()) return ApiResponse::error(s.error());
+    const std::vector<std::string> keys = outputs->value_or(std::vector<std::string>{});
+    auto ref = d_.store.reportProgress(req.path_params.at("id"), task, *attempt,
+                                       static_cast<int>(done), keys);
+    if (!ref.ok()) return ApiResponse::error(ref.error());
+    JsonObject event = new Poco::JSON::Object;
+    event->set("task", task);
+    event->set("index", ref->index);
+    if (!lines.empty()) {
+      Poco::JSON::Array::Ptr arr = new Poco::JSON::Array;
+      for (const auto& l : lines) arr->add(l.substr(0, 2000));
+      event->set("lines", arr);
+      publishJobEvent(d_, ref->job_id, "log", event);
+    } else {
+      event->set("frames_done", static_cast<int>(done));
+      event->set("outputs", static_cast<int>(keys.size()));
+      publishJobEvent(d_, ref->job_id, "task.progress", event);
+    }
     JsonObject out = new Poco::JSON::Object;
     out->set("ok", true);
     return ApiResponse::json(out);
@@ -308,6 +333,21 @@ class Complete final : public Endpoint {
     log().info("task " + c.task_id + " attempt " + c.attempt_id + " " + *status + " -> task " +
                result->task_state + ", job " + result->job_state + ", cost " +
                formatMicros(result->cost));
+    JsonObject event = new Poco::JSON::Object;
+    event->set("task", c.task_id);
+    event->set("index", result->task.index);
+    event->set("attempt", c.attempt_id);
+    event->set("status", *status);
+    event->set("task_state", result->task_state);
+    event->set("cost", formatMicros(result->cost));
+    if (!c.error.empty()) event->set("error", c.error);
+    publishJobEvent(d_, result->task.job_id, "task.finished", event);
+    if (result->job_state == "succeeded" || result->job_state == "failed" ||
+        result->job_state == "cancelled") {
+      JsonObject done = new Poco::JSON::Object;
+      done->set("state", result->job_state);
+      publishJobEvent(d_, result->task.job_id, "job.finished", done);
+    }
     d_.metrics
         .counter("dcloud_scheduler_attempts_total", "Task attempts completed",
                  {{"status", *status}})

@@ -163,13 +163,34 @@ RunOutcome TaskRunner::run(const Task& task, std::atomic<bool>& cancel) {
     std::lock_guard lock(progress_mutex);
     ++frames_done;
   });
-  auto report_progress = [&](const std::vector<std::string>& keys, int done) {
+  // Output lines on their way to the scheduler's live log, at most kMaxLogBatch per report.
+  constexpr std::size_t kMaxLogBatch = 200;
+  std::mutex log_mutex;
+  std::vector<std::string> pending_log;
+  std::size_t dropped_lines = 0;
+  auto take_log = [&] {
+    std::lock_guard lock(log_mutex);
+    std::vector<std::string> out;
+    out.swap(pending_log);
+    if (dropped_lines > 0) {
+      out.push_back("(" + std::to_string(dropped_lines) + " more lines not forwarded)");
+      dropped_lines = 0;
+    }
+    return out;
+  };
+  auto report_progress = [&](const std::vector<std::string>& keys, int done,
+                             const std::vector<std::string>& lines) {
     JsonObject body = new Poco::JSON::Object;
     body->set("attempt_id", task.attempt_id);
     body->set("frames_done", done);
     Poco::JSON::Array::Ptr arr = new Poco::JSON::Array;
     for (const auto& k : keys) arr->add(k);
     body->set("outputs", arr);
+    if (!lines.empty()) {
+      Poco::JSON::Array::Ptr log_arr = new Poco::JSON::Array;
+      for (const auto& l : lines) log_arr->add(l);
+      body->set("log", log_arr);
+    }
     auto r = scheduler_.call("POST", progress_path, body, 10000);
     if (!r.ok() && r.error().code == ErrorCode::kConflict) {
       log_.warn("scheduler says attempt " + task.attempt_id + " is no longer ours; stopping it");
@@ -180,7 +201,7 @@ RunOutcome TaskRunner::run(const Task& task, std::atomic<bool>& cancel) {
   SandboxResult result;
   bool ran = false;
   if (outcome.error.empty()) {
-    report_progress({}, 0);  // marks the task running
+    report_progress({}, 0, {});  // marks the task running
     SandboxSpec spec;
     spec.work_dir = work;
     spec.limits.memory_bytes = task.memory_mb * 1024 * 1024;
@@ -224,8 +245,9 @@ RunOutcome TaskRunner::run(const Task& task, std::atomic<bool>& cancel) {
         }
         if (done != last_reported) {
           last_reported = done;
-          report_progress(uploader.keys(), done);
+          report_progress(uploader.keys(), done, {});
         }
+        if (auto lines = take_log(); !lines.empty()) report_progress(uploader.keys(), done, lines);
         for (int i = 0; i < 5 && !finished; ++i) {
           std::this_thread::sleep_for(std::chrono::milliseconds(100));
         }
@@ -248,11 +270,21 @@ RunOutcome TaskRunner::run(const Task& task, std::atomic<bool>& cancel) {
             if (inside.rfind("/work/", 0) == 0) uploader.announce(work + inside.substr(5));
           }
           tail.emplace_back(line.substr(0, 500));
+          {
+            std::lock_guard lock(log_mutex);
+            if (pending_log.size() < kMaxLogBatch)
+              pending_log.emplace_back(line.substr(0, 2000));
+            else
+              ++dropped_lines;
+          }
           if (tail.size() > 20) tail.erase(tail.begin());
         },
         cancel);
     finished = true;
     scanner.join();
+    if (auto lines = take_log(); !lines.empty() && !cancel) {
+      report_progress(uploader.keys(), frames_done, lines);
+    }
     if (!r.ok()) {
       outcome.error = "sandbox: " + r.error().message;
     } else {

@@ -105,8 +105,9 @@ void SchedulerTest::SetUp() {
       std::max<std::int64_t>(1, opts.heartbeat_timeout_millis / 5);
   api_config.heartbeat_timeout_millis = opts.heartbeat_timeout_millis;
   api_config.lost_lease_grace_seconds = opts.lost_lease_grace_seconds;
+  events_ = std::make_unique<RedisJobEvents>(redis_);
   deps_.reset(new ApiDeps{api_config, *store_, *signals_, *dispatcher_, *gateway_admin_, clock_,
-                          random_, metrics_});
+                          random_, metrics_, *events_});
   ApiServerConfig server_config;
   server_config.name = "scheduler";
   server_config.port = 0;

@@ -91,6 +91,7 @@ class SchedulerTest : public ::testing::Test {
   std::unique_ptr<RequestVerifier> verifier_;
   std::unique_ptr<HttpGatewayAdmin> gateway_admin_;
   std::unique_ptr<Dispatcher> dispatcher_;
+  std::unique_ptr<RedisJobEvents> events_;
   std::unique_ptr<ApiDeps> deps_;
   std::unique_ptr<ApiServer> server_;
 };
