@@ -63,7 +63,7 @@ Result<int> Dispatcher::reapOnce() {
   if (now < redis_trouble_until_) return 0;  // heartbeats may have been lost with Redis
   auto alive = store_.aliveWorkerIds();
   if (!alive.ok()) return alive.error();
-  auto silent = signals_.silent(*alive);
+  auto silent = signals_.silent(*alive, now, config_.heartbeat_timeout_millis);
   if (!silent.ok()) {
     // Without Redis we cannot tell a dead worker from a live one: reap nobody, and give workers a
     // whole timeout to heartbeat again once Redis is back.

@@ -92,7 +92,7 @@ class RegisterWorker final : public Endpoint {
     w.offer_json = req.body;
     Status s = d_.store.registerWorker(w);
     if (!s.ok()) return ApiResponse::error(s.error());
-    (void)d_.signals.heartbeat(w.id, d_.config.heartbeat_timeout_millis);
+    (void)d_.signals.heartbeat(w.id, d_.clock.nowMillis());
     log().info("worker " + w.id + " registered by provider " + w.provider.substr(0, 16) + ": " +
                std::to_string(w.capacity.cores) + " cores, " +
                std::to_string(w.capacity.memory_mb) + " MB, " + std::to_string(w.capacity.gpus) +
@@ -121,7 +121,7 @@ class Heartbeat final : public Endpoint {
       return ApiResponse::error(s.error());
     auto running = attemptList(*obj, "running");
     if (!running.ok()) return ApiResponse::error(running.error());
-    Status hb = d_.signals.heartbeat(id, d_.config.heartbeat_timeout_millis);
+    Status hb = d_.signals.heartbeat(id, d_.clock.nowMillis());
     if (!hb.ok())
       return ApiResponse::error(unavailable("cannot record heartbeat: " + hb.error().message));
     auto requeued = d_.store.reconcileHeartbeat(id, *running, d_.config.lost_lease_grace_seconds);

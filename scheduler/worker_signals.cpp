@@ -2,15 +2,21 @@
 
 namespace dcloud::scheduler {
 
-Status RedisWorkerSignals::heartbeat(const std::string& worker_id, std::int64_t ttl_millis) {
-  auto r = redis_->command(
-      {"SET", redis_->key("hb:" + worker_id), "1", "PX", std::to_string(ttl_millis)});
+namespace {
+// Heartbeat keys outlive any sensible timeout; they are judged by their recorded time.
+constexpr const char* kHeartbeatRetentionMillis = "3600000";
+}  // namespace
+
+Status RedisWorkerSignals::heartbeat(const std::string& worker_id, std::int64_t now_millis) {
+  auto r = redis_->command({"SET", redis_->key("hb:" + worker_id), std::to_string(now_millis), "PX",
+                            kHeartbeatRetentionMillis});
   if (!r.ok()) return r.error();
   return okStatus();
 }
 
 Result<std::vector<std::string>> RedisWorkerSignals::silent(
-    const std::vector<std::string>& worker_ids) {
+    const std::vector<std::string>& worker_ids, std::int64_t now_millis,
+    std::int64_t timeout_millis) {
   std::vector<std::string> out;
   if (worker_ids.empty()) return out;
   std::vector<std::string> argv{"MGET"};
@@ -19,7 +25,18 @@ Result<std::vector<std::string>> RedisWorkerSignals::silent(
   if (!r.ok()) return r.error();
   if (r->elements.size() != worker_ids.size()) return internalError("redis: short MGET reply");
   for (std::size_t i = 0; i < worker_ids.size(); ++i) {
-    if (r->elements[i].type == RedisReply::Type::kNil) out.push_back(worker_ids[i]);
+    const RedisReply& e = r->elements[i];
+    std::int64_t last = 0;
+    if (e.type == RedisReply::Type::kString) {
+      try {
+        last = std::stoll(e.str);
+      } catch (const std::exception&) {
+        last = 0;  // unreadable: treat as never heard from
+      }
+    }
+    if (e.type == RedisReply::Type::kNil || now_millis - last > timeout_millis) {
+      out.push_back(worker_ids[i]);
+    }
   }
   return out;
 }

@@ -1,6 +1,8 @@
 #pragma once
 // Heartbeats and wake-ups through Redis. Only rebuildable state lives here: losing Redis delays
-// dispatch and liveness checks but loses no job.
+// dispatch and liveness checks but loses no job. A heartbeat records the scheduler's clock, and
+// silence is judged against that clock, so liveness follows the injected Clock (tests advance a
+// ManualClock instead of sleeping); the Redis TTL only cleans up.
 
 #include <cstdint>
 #include <memory>
@@ -17,9 +19,11 @@ namespace dcloud::scheduler {
 class WorkerSignals {
  public:
   virtual ~WorkerSignals() = default;
-  virtual Status heartbeat(const std::string& worker_id, std::int64_t ttl_millis) = 0;
-  // The subset of worker_ids whose heartbeat has expired.
-  virtual Result<std::vector<std::string>> silent(const std::vector<std::string>& worker_ids) = 0;
+  virtual Status heartbeat(const std::string& worker_id, std::int64_t now_millis) = 0;
+  // The subset of worker_ids with no heartbeat within timeout_millis before now_millis.
+  virtual Result<std::vector<std::string>> silent(const std::vector<std::string>& worker_ids,
+                                                  std::int64_t now_millis,
+                                                  std::int64_t timeout_millis) = 0;
   virtual Status wake(const std::string& worker_id) = 0;
   // Waits up to timeout for a wake-up; true if woken.
   virtual Result<bool> waitForWake(const std::string& worker_id, double timeout_seconds) = 0;
@@ -28,8 +32,10 @@ class WorkerSignals {
 class RedisWorkerSignals final : public WorkerSignals {
  public:
   explicit RedisWorkerSignals(std::shared_ptr<RedisPool> redis) : redis_(std::move(redis)) {}
-  Status heartbeat(const std::string& worker_id, std::int64_t ttl_millis) override;
-  Result<std::vector<std::string>> silent(const std::vector<std::string>& worker_ids) override;
+  Status heartbeat(const std::string& worker_id, std::int64_t now_millis) override;
+  Result<std::vector<std::string>> silent(const std::vector<std::string>& worker_ids,
+                                          std::int64_t now_millis,
+                                          std::int64_t timeout_millis) override;
   Status wake(const std::string& worker_id) override;
   Result<bool> waitForWake(const std::string& worker_id, double timeout_seconds) override;
 

@@ -80,7 +80,10 @@ class SchedulerTest : public ::testing::Test {
   pid_t gateway_pid_ = -1;
 
   // Dependency order: later members use earlier ones and are destroyed first.
-  const Clock& clock_ = SystemClock::instance();
+  // Liveness follows this clock: tests advance it instead of sleeping. It starts at the real time
+  // so signatures stay inside the gateway's and verifier's window.
+  ManualClock manual_clock_{SystemClock::instance().nowMillis()};
+  const Clock& clock_ = manual_clock_;
   Random& random_ = SecureRandom::instance();
   MetricsRegistry metrics_;
   std::unique_ptr<PgPool> pool_;
