@@ -11,7 +11,6 @@
 namespace dcloud::scheduler::testing {
 namespace {
 
-
 std::string progressBody(const std::string& attempt) {
   return R"({"attempt_id": ")" + attempt + R"(", "frames_done": 0, "outputs": []})";
 }
