@@ -43,7 +43,9 @@ Result<int> Dispatcher::planOnce() {
   auto queue = store_.pendingTasks(config_.pending_batch);
   if (!queue.ok()) return queue.error();
   if (queue->empty()) return 0;
-  std::vector<core::Booking> bookings = core::planBookings(*queue, *offers);
+  core::PlanOptions options;
+  options.now_ms = clock_.nowMillis();
+  std::vector<core::Booking> bookings = core::planBookings(*queue, *offers, options);
   if (bookings.empty()) return 0;
   auto woken = store_.commitBookings(bookings);
   if (!woken.ok()) return woken.error();

@@ -328,7 +328,8 @@ Result<std::vector<core::QueuedTask>> SchedulerStore::pendingTasks(int limit) {
     auto rows = w.exec_params(R"sql(
       SELECT t.id, j.owner, (j.spec->'resources'->>'cores')::int,
              (j.spec->'resources'->>'memory_mb')::bigint, (j.spec->'resources'->>'gpus')::int,
-             (j.spec->'resources'->>'disk_mb')::bigint, j.max_price, j.min_reputation
+             (j.spec->'resources'->>'disk_mb')::bigint, j.max_price, j.min_reputation,
+             t.job_id, (extract(epoch FROM j.created_at) * 1000)::bigint
       FROM scheduler.tasks t JOIN scheduler.jobs j ON j.id = t.job_id
       WHERE t.state = 'pending' AND j.state IN ('queued', 'running')
       ORDER BY j.created_at, t.index
@@ -343,6 +344,8 @@ Result<std::vector<core::QueuedTask>> SchedulerStore::pendingTasks(int limit) {
                        r[5].as<std::int64_t>()};
       q.demand.max_price = r[6].as<Micros>();
       q.demand.min_reputation = r[7].as<Micros>();
+      q.job_id = r[8].as<std::string>();
+      q.enqueued_at_ms = r[9].as<std::int64_t>();
       out.push_back(q);
     }
     return out;

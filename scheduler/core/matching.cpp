@@ -1,8 +1,9 @@
 #include "scheduler/core/matching.h"
 
-#include <deque>
 #include <limits>
-#include <map>
+#include <utility>
+
+#include "scheduler/core/matcher.h"
 
 namespace dcloud::core {
 
@@ -15,11 +16,17 @@ bool fits(const Resources& have, const Resources& need) {
          have.disk_mb >= need.disk_mb;
 }
 
-std::optional<std::size_t> pickOffer(const TaskDemand& demand, const std::vector<Offer>& offers) {
+namespace {
+
+// The best offer among those `eligible` admits, or nullopt.
+template <typename Eligible>
+std::optional<std::size_t> bestOffer(const TaskDemand& demand, const std::vector<Offer>& offers,
+                                     Eligible eligible) {
   std::optional<std::size_t> best;
   Micros best_price = 0;
   for (std::size_t i = 0; i < offers.size(); ++i) {
     const Offer& o = offers[i];
+    if (!eligible(o)) continue;
     if (!fits(o.free, demand.need) || o.reputation < demand.min_reputation) continue;
     const Micros price = hourlyPrice(o, demand.need);
     if (price > demand.max_price) continue;
@@ -41,6 +48,17 @@ std::optional<std::size_t> pickOffer(const TaskDemand& demand, const std::vector
   return best;
 }
 
+}  // namespace
+
+std::optional<std::size_t> pickOffer(const TaskDemand& demand, const std::vector<Offer>& offers) {
+  const Resources& n = demand.need;
+  if (n.cores < 0 || n.memory_mb < 0 || n.gpus < 0 || n.disk_mb < 0) return std::nullopt;
+  if (n.gpus > 0) return bestOffer(demand, offers, [](const Offer& o) { return isGpuHost(o); });
+  auto cpu = bestOffer(demand, offers, [](const Offer& o) { return !isGpuHost(o); });
+  if (cpu) return cpu;
+  return bestOffer(demand, offers, [](const Offer& o) { return isGpuHost(o); });
+}
+
 Placeability checkPlaceable(const TaskDemand& demand, const std::vector<Offer>& offers) {
   Placeability out;
   Micros lowest = std::numeric_limits<Micros>::max();
@@ -60,39 +78,11 @@ Placeability checkPlaceable(const TaskDemand& demand, const std::vector<Offer>& 
   return out;
 }
 
-std::vector<Booking> planBookings(const std::vector<QueuedTask>& queue,
-                                  std::vector<Offer>& offers) {
-  // Per-owner queues in first-seen owner order, then round robin.
-  std::vector<std::deque<const QueuedTask*>> per_owner;
-  std::map<std::string, std::size_t> owner_index;
-  for (const QueuedTask& t : queue) {
-    auto [it, inserted] = owner_index.emplace(t.owner, per_owner.size());
-    if (inserted) per_owner.emplace_back();
-    per_owner[it->second].push_back(&t);
-  }
-  std::vector<Booking> out;
-  bool progressed = true;
-  while (progressed) {
-    progressed = false;
-    for (auto& tasks : per_owner) {
-      // Each owner gets one booking per round; a task that fits nowhere is skipped for this plan
-      // rather than blocking the owner's later tasks.
-      while (!tasks.empty()) {
-        const QueuedTask* t = tasks.front();
-        tasks.pop_front();
-        auto pick = pickOffer(t->demand, offers);
-        if (!pick) continue;
-        Offer& o = offers[*pick];
-        o.free.cores -= t->demand.need.cores;
-        o.free.memory_mb -= t->demand.need.memory_mb;
-        o.free.gpus -= t->demand.need.gpus;
-        o.free.disk_mb -= t->demand.need.disk_mb;
-        out.push_back({t->task_id, o.worker_id, hourlyPrice(o, t->demand.need)});
-        progressed = true;
-        break;
-      }
-    }
-  }
+std::vector<Booking> planBookings(const std::vector<QueuedTask>& queue, std::vector<Offer>& offers,
+                                  const PlanOptions& options) {
+  Matcher matcher(std::move(offers), options.keep_gpu_hosts_free);
+  std::vector<Booking> out = planBookings(queue, matcher, options);
+  offers = matcher.takeOffers();
   return out;
 }
 

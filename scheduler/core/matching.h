@@ -2,12 +2,23 @@
 // Matching tasks to offers. A task fits an offer when the offer's free resources cover the task's
 // needs, the provider's reputation is at least the job's minimum, and the offer's price for those
 // resources is at most the job's bid. Among fitting offers the cheapest wins; ties go to the offer
-// with more free cores (spreading load), then to the lower worker id (determinism). Owners take
-// turns (round robin) so one owner's big job cannot starve everyone else. Pure: no I/O.
+// with more free cores (spreading load), then to the lower worker id (determinism).
+//
+// GPU hosts are kept for GPU work: a task that needs no GPU goes to an offer without GPUs
+// (capacity.gpus == 0) whenever one fits within its bid, even if a GPU host is cheaper; only when
+// no GPU-less offer fits (resources, reputation or price) may it land on a GPU host. This stops CPU
+// work from fragmenting the few machines large GPU tasks need.
+//
+// Planning (planBookings) decides which task goes next: owners share the cluster by weighted
+// dominant resource fairness (see PlanOptions), and within one owner tasks go by effective priority
+// (job priority plus ageing), then in queue order. Pure: no I/O, no clock (now comes in options).
 
 #include <cstddef>
+#include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/money.h"
@@ -34,14 +45,19 @@ struct TaskDemand {
 // The hourly price of `need` on this offer: cores * core price + gpus * gpu price.
 Micros hourlyPrice(const Offer& offer, const Resources& need);
 bool fits(const Resources& have, const Resources& need);
+// Whether the offer is a GPU host, which CPU-only tasks avoid while another offer fits.
+inline bool isGpuHost(const Offer& offer) {
+  return offer.capacity.gpus > 0;
+}
 
-// The best offer for one task among those with enough free resources, or nullopt.
+// The best offer for one task among those with enough free resources, or nullopt. A linear scan:
+// the reference for Matcher (matcher.h), which answers the same question from an index.
 std::optional<std::size_t> pickOffer(const TaskDemand& demand, const std::vector<Offer>& offers);
 
 // Whether a job could be placed at all by the offers known now, judged on their whole capacity:
 // kPlaceable; kTooLow when offers fit but all cost more than the bid (acceptable_price is the
 // lowest price among them); kNoOffer when no offer fits resources and reputation (the job waits
-// for new workers).
+// for new workers). A scan: it runs once per submitted job, not once per decision.
 struct Placeability {
   enum class Kind { kPlaceable, kTooLow, kNoOffer };
   Kind kind = Kind::kNoOffer;
@@ -50,9 +66,26 @@ struct Placeability {
 Placeability checkPlaceable(const TaskDemand& demand, const std::vector<Offer>& offers);
 
 struct QueuedTask {
+  // Constructors rather than an aggregate, so that callers brace-initialising the first three
+  // fields (from before priority and ageing existed) compile without missing-field warnings.
+  QueuedTask() = default;
+  QueuedTask(std::string task_id_in, std::string owner_in, TaskDemand demand_in,
+             std::string job_id_in = {}, int priority_in = 0, std::int64_t enqueued_at_ms_in = 0)
+      : task_id(std::move(task_id_in)),
+        owner(std::move(owner_in)),
+        demand(demand_in),
+        job_id(std::move(job_id_in)),
+        priority(priority_in),
+        enqueued_at_ms(enqueued_at_ms_in) {}
+
   std::string task_id;
   std::string owner;
   TaskDemand demand;
+  std::string job_id;
+  // Higher goes first among the owner's tasks.
+  int priority = 0;
+  // When the task became pending, in the caller's clock (ms); drives ageing.
+  std::int64_t enqueued_at_ms = 0;
 };
 
 struct Booking {
@@ -61,8 +94,35 @@ struct Booking {
   Micros price = 0;  // hourly, agreed now
 };
 
-// Books as many queued tasks as the offers' free resources allow. `queue` lists each owner's
-// tasks in that owner's order; owners take turns. offers[i].free is reduced by each booking.
-std::vector<Booking> planBookings(const std::vector<QueuedTask>& queue, std::vector<Offer>& offers);
+// How one planning round shares the cluster. The defaults reproduce plain round robin between
+// owners in first-seen order, with no limits and no ageing.
+struct PlanOptions {
+  // The caller's clock (ms), compared with QueuedTask::enqueued_at_ms; the core reads no clock.
+  std::int64_t now_ms = 0;
+  // A task gains one priority level per ageing_step_ms waited, so an old low-priority job
+  // eventually outranks a stream of newer high-priority ones. 0 turns ageing off.
+  std::int64_t ageing_step_ms = 60'000;
+  // Fair-share weights; an owner not listed (or with a weight that is not positive) weighs 1.
+  std::map<std::string, double> owner_weights;
+  // Resources the owner's running tasks hold now: the starting point of its dominant share.
+  std::map<std::string, Resources> owner_usage;
+  // Tasks the owner has running now, counted against its limit.
+  std::map<std::string, int> owner_running;
+  // The most tasks an owner may have running; owners not listed get default_owner_limit.
+  std::map<std::string, int> owner_limits;
+  int default_owner_limit = 0;  // 0: no limit
+  // Keep GPU hosts for GPU tasks (see the top of this file). Off: the cheapest offer, GPU or not.
+  bool keep_gpu_hosts_free = true;
+};
+
+// Books as many queued tasks as the offers' free resources allow. offers[i].free is reduced by
+// each booking. Owners take turns by weighted dominant share: the owner whose running plus booked
+// resources, as a fraction of the cluster's capacity in its dominant dimension and divided by its
+// weight, is smallest books next (ties: the owner seen first in `queue`); with equal tasks and
+// weights this is round robin. Priority orders tasks only within an owner, so no owner can jump
+// the fair share by raising priorities. A task that fits nowhere is skipped for this plan rather
+// than blocking the owner's later tasks; an owner at its limit books nothing more.
+std::vector<Booking> planBookings(const std::vector<QueuedTask>& queue, std::vector<Offer>& offers,
+                                  const PlanOptions& options = {});
 
 }  // namespace dcloud::core

@@ -9,11 +9,19 @@
 //               "disk_mb": 0, "max_price": "1", "min_reputation": "0"}],
 //    "expected": [{"task": "t1", "worker": "w1", "price": "0.5"}],
 //    "expected_free": {"w1": {"cores": 3}}}
+// Optional, for fair share (all absent means PlanOptions' defaults): per task "job", "priority"
+// and "enqueued_at_ms"; at the top level
+//   "options": {"now_ms": 0, "ageing_step_ms": 60000, "owner_weights": {"bob": "2"},
+//               "owner_usage": {"alice": {"cores": 4}}, "owner_running": {"alice": 2},
+//               "owner_limits": {"alice": 3}, "default_owner_limit": 0,
+//               "keep_gpu_hosts_free": true}
+// (weights are decimal strings, like prices).
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "common/json.h"
@@ -75,6 +83,59 @@ std::vector<JsonObject> objects(const JsonObject& o, const std::string& key) {
   return out;
 }
 
+std::map<std::string, JsonObject> objectMap(const JsonObject& o, const std::string& key) {
+  std::map<std::string, JsonObject> out;
+  auto m = need(getOptionalObject(o, key), key);
+  if (!m) return out;
+  for (const std::string& name : (*m)->getNames()) {
+    JsonObject item = (*m)->getObject(name);
+    if (!item) throw std::runtime_error(key + "." + name + " is not an object");
+    out[name] = item;
+  }
+  return out;
+}
+
+// The values of an object of integers, e.g. {"alice": 2}.
+std::map<std::string, int> intMap(const JsonObject& o, const std::string& key) {
+  std::map<std::string, int> out;
+  auto m = need(getOptionalObject(o, key), key);
+  if (!m) return out;
+  for (const std::string& name : (*m)->getNames()) {
+    out[name] = static_cast<int>(need(getInt(*m, name), key + "." + name));
+  }
+  return out;
+}
+
+PlanOptions planOptions(const JsonObject& doc) {
+  PlanOptions out;
+  auto o = need(getOptionalObject(doc, "options"), "options");
+  if (!o) return out;
+  const JsonObject& opt = *o;
+  Status fields = requireOnlyFields(
+      opt, {"now_ms", "ageing_step_ms", "owner_weights", "owner_usage", "owner_running",
+            "owner_limits", "default_owner_limit", "keep_gpu_hosts_free"});
+  if (!fields.ok()) throw std::runtime_error("options: " + fields.error().message);
+  out.now_ms = intOr(opt, "now_ms", out.now_ms);
+  out.ageing_step_ms = intOr(opt, "ageing_step_ms", out.ageing_step_ms);
+  auto weights = need(getOptionalObject(opt, "owner_weights"), "owner_weights");
+  if (weights) {
+    for (const std::string& name : (*weights)->getNames()) {
+      out.owner_weights[name] =
+          static_cast<double>(moneyOr(*weights, name, "1")) / kMicrosPerCredit;
+    }
+  }
+  for (const auto& [name, r] : objectMap(opt, "owner_usage")) {
+    out.owner_usage[name] = resources(r, {0, 0, 0, 0});
+  }
+  out.owner_running = intMap(opt, "owner_running");
+  out.owner_limits = intMap(opt, "owner_limits");
+  out.default_owner_limit =
+      static_cast<int>(intOr(opt, "default_owner_limit", out.default_owner_limit));
+  out.keep_gpu_hosts_free = need(getOptionalBool(opt, "keep_gpu_hosts_free"), "keep_gpu_hosts_free")
+                                .value_or(out.keep_gpu_hosts_free);
+  return out;
+}
+
 class ScenarioTest : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(ScenarioTest, BookingsMatch) {
@@ -86,14 +147,17 @@ TEST_P(ScenarioTest, BookingsMatch) {
   auto parsed = parseJsonObject(text.str());
   ASSERT_TRUE(parsed.ok()) << parsed.error().message;
   const JsonObject& doc = *parsed;
-  ASSERT_TRUE(
-      requireOnlyFields(doc, {"description", "offers", "tasks", "expected", "expected_free"}).ok());
+  ASSERT_TRUE(requireOnlyFields(
+                  doc, {"description", "offers", "tasks", "options", "expected", "expected_free"})
+                  .ok());
   SCOPED_TRACE(need(getOptionalString(doc, "description"), "description").value_or(""));
 
   std::vector<Offer> offers;
   std::vector<QueuedTask> queue;
   std::vector<JsonObject> expected;
+  PlanOptions options;
   try {
+    options = planOptions(doc);
     for (const JsonObject& o : objects(doc, "offers")) {
       Offer offer;
       offer.worker_id = need(getString(o, "worker"), "worker");
@@ -113,6 +177,9 @@ TEST_P(ScenarioTest, BookingsMatch) {
       q.demand.need = resources(t, {1, 1024, 0, 0});
       q.demand.max_price = moneyOr(t, "max_price", "1");
       q.demand.min_reputation = moneyOr(t, "min_reputation", "0");
+      q.job_id = need(getOptionalString(t, "job"), "job").value_or("");
+      q.priority = static_cast<int>(intOr(t, "priority", 0));
+      q.enqueued_at_ms = intOr(t, "enqueued_at_ms", 0);
       queue.push_back(q);
     }
     expected = objects(doc, "expected");
@@ -121,7 +188,7 @@ TEST_P(ScenarioTest, BookingsMatch) {
   }
   ASSERT_FALSE(offers.empty() && queue.empty()) << "an empty scenario tests nothing";
 
-  std::vector<Booking> got = planBookings(queue, offers);
+  std::vector<Booking> got = planBookings(queue, offers, options);
   std::string got_text;
   for (const auto& b : got) {
     got_text += b.task_id + "->" + b.worker_id + "@" + formatMicros(b.price) + " ";
