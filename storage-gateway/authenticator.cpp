@@ -3,7 +3,6 @@
 #include <ctime>
 
 #include "common/crypto.h"
-#include "common/sigv4.h"
 #include "storage-gateway/s3_errors.h"
 
 namespace dcloud::gateway {
@@ -50,13 +49,24 @@ bool isLowerHexSha256(const std::string& text) {
   return true;
 }
 
+bool isStreamingPayload(PayloadMode mode) {
+  return mode == PayloadMode::kStreamingSigned || mode == PayloadMode::kStreamingSignedTrailer ||
+         mode == PayloadMode::kStreamingUnsignedTrailer;
+}
+
 Result<AuthContext> Authenticator::authenticate(const S3Request& req) const {
   const std::string auth = req.header("authorization");
+  const bool query_auth = req.hasQuery("X-Amz-Signature") || req.hasQuery("X-Amz-Credential") ||
+                          req.hasQuery("X-Amz-Algorithm");
+  if (query_auth && !auth.empty()) {
+    return s3Error("InvalidArgument",
+                   "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, "
+                   "Signature query string parameter or the Authorization header should be "
+                   "specified");
+  }
   if (startsWith(auth, kSigV4Scheme)) return sigV4(req);
   if (startsWith(auth, kAuthScheme)) return ed25519(req);
-  if (req.hasQuery("X-Amz-Signature") || req.hasQuery("X-Amz-Credential")) {
-    return s3Error("NotImplemented", "Presigned URLs are not supported by this gateway yet.");
-  }
+  if (query_auth) return presigned(req);
   if (auth.empty()) return s3Error("AccessDenied", "Anonymous access is not allowed.");
   return s3Error("InvalidArgument", "Unsupported Authorization scheme.");
 }
@@ -84,46 +94,111 @@ Result<AuthContext> Authenticator::sigV4(const S3Request& req) const {
     return s3Error("RequestTimeTooSkewed",
                    "The difference between the request time and the current time is too large.");
   }
-  if (amz_date.substr(0, 8) != fields->date) return signatureMismatch();
+  const std::string payload = req.header("x-amz-content-sha256");
+  if (payload.empty()) {
+    return s3Error("InvalidRequest",
+                   "Missing required header for this request: "
+                   "x-amz-content-sha256");
+  }
+  return verifySigV4(req, *fields, amz_date, payload);
+}
+
+Result<AuthContext> Authenticator::presigned(const S3Request& req) const {
+  const Error malformed_query =
+      s3Error("AuthorizationQueryParametersError",
+              "Query-string authentication version 4 requires the X-Amz-Algorithm, "
+              "X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and "
+              "X-Amz-Expires parameters.");
+  const std::optional<std::string> algorithm = req.queryValue("X-Amz-Algorithm");
+  const std::optional<std::string> credential = req.queryValue("X-Amz-Credential");
+  const std::optional<std::string> signature = req.queryValue("X-Amz-Signature");
+  const std::optional<std::string> amz_date = req.queryValue("X-Amz-Date");
+  const std::optional<std::string> signed_headers = req.queryValue("X-Amz-SignedHeaders");
+  const std::optional<std::string> expires_text = req.queryValue("X-Amz-Expires");
+  if (!algorithm || !credential || !signature || !amz_date || !signed_headers || !expires_text) {
+    return malformed_query;
+  }
+  if (*algorithm != kSigV4Scheme) {
+    return s3Error("AuthorizationQueryParametersError",
+                   "X-Amz-Algorithm only supports \"AWS4-HMAC-SHA256\"");
+  }
+  // The query fields are the Authorization header's in another dress.
+  Result<SigV4AuthorizationFields> fields =
+      parseSigV4Authorization(std::string(kSigV4Scheme) + " Credential=" + *credential +
+                              ", SignedHeaders=" + *signed_headers + ", Signature=" + *signature);
+  if (!fields.ok()) return malformed_query;
+  if (fields->service != "s3" || fields->region != region_) {
+    return s3Error("AuthorizationQueryParametersError",
+                   "Error parsing the X-Amz-Credential parameter; the region '" + fields->region +
+                       "' is wrong; expecting '" + region_ + "'");
+  }
+  std::optional<std::int64_t> when = parseAmzDate(*amz_date);
+  if (!when) return malformed_query;
+  const std::string& e = *expires_text;
+  if (e.empty() || e.size() > 7 || e.find_first_not_of("0123456789") != std::string::npos) {
+    return s3Error("AuthorizationQueryParametersError", "X-Amz-Expires should be a number");
+  }
+  const std::int64_t expires = std::stoll(e);
+  if (expires > kMaxPresignedSeconds) {
+    return s3Error("AuthorizationQueryParametersError",
+                   "X-Amz-Expires must be less than a week (in seconds) that is 604800");
+  }
+  const std::int64_t now = clock_.nowMillis();
+  if (*when - now > kSigV4MaxSkewMillis) {
+    return s3Error("AccessDenied", "Request is not valid yet");
+  }
+  if (now > *when + expires * 1000) return s3Error("AccessDenied", "Request has expired");
+  // Presigned requests carry no body hash unless they signed one in the query.
+  const std::string payload = req.hasHeader("x-amz-content-sha256")
+                                  ? req.header("x-amz-content-sha256")
+                                  : std::string(kUnsignedPayload);
+  return verifySigV4(req, *fields, *amz_date, payload);
+}
+
+Result<AuthContext> Authenticator::verifySigV4(const S3Request& req,
+                                               const SigV4AuthorizationFields& fields,
+                                               const std::string& amz_date,
+                                               const std::string& payload) const {
+  if (amz_date.substr(0, 8) != fields.date) return signatureMismatch();
   bool signs_host = false;
-  for (const std::string& h : fields->signed_headers) signs_host = signs_host || h == "host";
+  for (const std::string& h : fields.signed_headers) signs_host = signs_host || h == "host";
   if (!signs_host) {
     return s3Error("AuthorizationHeaderMalformed", "The host header must be signed.");
   }
 
   AuthContext ctx;
-  const std::string payload = req.header("x-amz-content-sha256");
   if (payload == kUnsignedPayload) {
     ctx.payload_mode = PayloadMode::kUnsigned;
   } else if (payload == kStreamingSignedPayload) {
     ctx.payload_mode = PayloadMode::kStreamingSigned;
+  } else if (payload == kStreamingSignedTrailer) {
+    ctx.payload_mode = PayloadMode::kStreamingSignedTrailer;
+  } else if (payload == kStreamingUnsignedTrailer) {
+    ctx.payload_mode = PayloadMode::kStreamingUnsignedTrailer;
   } else if (isLowerHexSha256(payload)) {
     ctx.payload_mode = PayloadMode::kSha256;
     ctx.payload_sha256 = payload;
-  } else if (payload.empty()) {
-    return s3Error("InvalidRequest",
-                   "Missing required header for this request: "
-                   "x-amz-content-sha256");
   } else if (startsWith(payload, "STREAMING-")) {
     return s3Error("NotImplemented", "Payload mode " + payload + " is not supported.");
   } else {
     return s3Error("InvalidArgument",
                    "x-amz-content-sha256 must be a lower-case hex SHA-256, "
-                   "UNSIGNED-PAYLOAD or " +
-                       std::string(kStreamingSignedPayload));
+                   "UNSIGNED-PAYLOAD or a STREAMING-* mode");
   }
 
-  Result<ResolvedAccessKey> key = keys_.resolve(fields->access_key);
+  Result<ResolvedAccessKey> key = keys_.resolve(fields.access_key);
   if (!key.ok()) return key.error();
 
   SigV4Request sreq;
   sreq.method = req.method;
-  sreq.query = req.query;
+  for (const auto& [name, value] : req.query) {
+    if (name != "X-Amz-Signature") sreq.query.emplace_back(name, value);
+  }
   sreq.headers = req.headers;
-  sreq.signed_headers = fields->signed_headers;
+  sreq.signed_headers = fields.signed_headers;
   sreq.payload_hash = payload;
-  const std::string scope = fields->date + "/" + fields->region + "/s3/aws4_request";
-  const std::string signing_key = sigv4SigningKey(key->secret_key, fields->date, region_, "s3");
+  const std::string scope = fields.date + "/" + fields.region + "/s3/aws4_request";
+  const std::string signing_key = sigv4SigningKey(key->secret_key, fields.date, region_, "s3");
   // Clients encode the path once with the SigV4 rules; re-encoding the decoded path matches
   // them even when they left a reserved character raw. Some encode unreserved characters too,
   // so the path exactly as sent is tried second.
@@ -134,7 +209,7 @@ Result<AuthContext> Authenticator::sigV4(const S3Request& req) const {
     sreq.canonical_uri = attempt == 0 ? uriEncode(*decoded, false) : req.raw_path;
     const std::string expected = sigv4SignatureHex(
         signing_key, sigv4StringToSign(amz_date, scope, sigv4CanonicalRequest(sreq)));
-    matched = constantTimeEquals(expected, fields->signature);
+    matched = constantTimeEquals(expected, fields.signature);
   }
   if (!matched) return signatureMismatch();
 
@@ -142,8 +217,9 @@ Result<AuthContext> Authenticator::sigV4(const S3Request& req) const {
   ctx.display_name = key->display_name;
   ctx.access_key = key->access_key;
   ctx.scope = key->scope;
-  if (ctx.payload_mode == PayloadMode::kStreamingSigned) {
-    ctx.chunk_signing = ChunkSigning{signing_key, amz_date, scope, fields->signature};
+  if (ctx.payload_mode == PayloadMode::kStreamingSigned ||
+      ctx.payload_mode == PayloadMode::kStreamingSignedTrailer) {
+    ctx.chunk_signing = ChunkSigning{signing_key, amz_date, scope, fields.signature};
   }
   return ctx;
 }

@@ -1,6 +1,7 @@
 #include "storage-gateway/aws_chunked.h"
 
 #include <algorithm>
+#include <cctype>
 
 #include "storage-gateway/s3_errors.h"
 
@@ -27,6 +28,13 @@ std::string chunkSignature(const ChunkSigning& signing, const std::string& previ
                            const std::string& data_sha256_hex) {
   std::string to_sign = "AWS4-HMAC-SHA256-PAYLOAD\n" + signing.amz_date + "\n" + signing.scope +
                         "\n" + previous_signature + "\n" + sha256Hex("") + "\n" + data_sha256_hex;
+  return toHex(hmacSha256(signing.signing_key, to_sign));
+}
+
+std::string trailerSignature(const ChunkSigning& signing, const std::string& previous_signature,
+                             const std::string& canonical_trailers) {
+  std::string to_sign = "AWS4-HMAC-SHA256-TRAILER\n" + signing.amz_date + "\n" + signing.scope +
+                        "\n" + previous_signature + "\n" + sha256Hex(canonical_trailers);
   return toHex(hmacSha256(signing.signing_key, to_sign));
 }
 
@@ -85,6 +93,43 @@ Status AwsChunkedDecoder::finishChunk() {
   return okStatus();
 }
 
+Status AwsChunkedDecoder::addTrailer() {
+  const std::size_t colon = line_.find(':');
+  if (colon == std::string::npos || colon == 0) return malformed("bad trailer line");
+  std::string name = line_.substr(0, colon);
+  for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  std::string value = line_.substr(colon + 1);
+  const std::size_t first = value.find_first_not_of(" \t");
+  const std::size_t last = value.find_last_not_of(" \t");
+  value = first == std::string::npos ? "" : value.substr(first, last - first + 1);
+  if (!trailer_signature_.empty()) return malformed("trailer after the trailer signature");
+  if (name == "x-amz-trailer-signature") {
+    if (value.size() != 64) return malformed("bad trailer signature");
+    trailer_signature_ = value;
+    return okStatus();
+  }
+  if (trailers_.count(name) > 0) return malformed("repeated trailer " + name);
+  canonical_trailers_ += name + ":" + value + "\n";
+  trailers_[std::move(name)] = std::move(value);
+  return okStatus();
+}
+
+Status AwsChunkedDecoder::finishTrailers() {
+  if (!signing_) {
+    if (!trailer_signature_.empty()) return malformed("trailer signature on an unsigned body");
+    return okStatus();
+  }
+  if (trailers_.empty() && trailer_signature_.empty()) return okStatus();
+  if (trailer_signature_.empty()) return malformed("missing trailer signature");
+  const std::string expected =
+      trailerSignature(*signing_, previous_signature_, canonical_trailers_);
+  if (!constantTimeEquals(expected, trailer_signature_)) {
+    return s3Error("SignatureDoesNotMatch",
+                   "The trailer signature we calculated does not match the one you provided.");
+  }
+  return okStatus();
+}
+
 Status AwsChunkedDecoder::feed(std::string_view input, const Sink& sink) {
   std::size_t i = 0;
   while (i < input.size()) {
@@ -96,8 +141,7 @@ Status AwsChunkedDecoder::feed(std::string_view input, const Sink& sink) {
         const char c = input[i++];
         if (c != '\n') {
           line_ += c;
-          const std::size_t limit = state_ == State::kHeader ? kMaxLine : kMaxTrailerBytes;
-          if (line_.size() > limit) return fail(malformed("header line too long"));
+          if (line_.size() > kMaxLine) return fail(malformed("header line too long"));
           break;
         }
         if (line_.empty() || line_.back() != '\r') return fail(malformed("expected CRLF"));
@@ -108,10 +152,14 @@ Status AwsChunkedDecoder::feed(std::string_view input, const Sink& sink) {
           if (!st.ok()) return fail(st.error());
           if (chunk_size_ == 0) state_ = State::kDataCr;
         } else {
-          // Trailer lines ("x-amz-checksum-...: v") end with an empty line. Signed streaming
-          // without trailers sends just that empty line.
+          // Trailer lines ("x-amz-checksum-...:v") end with an empty line. Streaming without
+          // trailers sends just that empty line.
+          trailer_bytes_ += line_.size();
+          if (trailer_bytes_ > kMaxTrailerBytes) return fail(malformed("trailers too long"));
           const bool end = line_.empty();
+          Status st = end ? finishTrailers() : addTrailer();
           line_.clear();
+          if (!st.ok()) return fail(st.error());
           if (end) state_ = State::kDone;
         }
         break;

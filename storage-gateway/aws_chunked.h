@@ -7,9 +7,15 @@
 // The decoder is incremental and holds at most one header line; data goes to the sink as it
 // arrives, so a chunk's bytes reach the sink before its signature is checked. Callers must treat
 // the upload as failed (and store nothing) unless feed() returned ok for every byte and done().
+// After the final chunk come optional trailer lines "name:value" (x-amz-checksum-*), collected in
+// trailers(). With signing, a trailer section must end with x-amz-trailer-signature, which chains
+// on the final chunk's signature:
+//   HMAC(signing_key, "AWS4-HMAC-SHA256-TRAILER\n" date "\n" scope "\n" prev "\n"
+//                     hex(sha256("name:value\n" for each trailer)))
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -29,6 +35,9 @@ struct ChunkSigning {
 // The signature of one chunk given the previous signature and the chunk's sha256 hex.
 std::string chunkSignature(const ChunkSigning& signing, const std::string& previous_signature,
                            const std::string& data_sha256_hex);
+// The signature of the trailer section; canonical_trailers is "name:value\n" per trailer.
+std::string trailerSignature(const ChunkSigning& signing, const std::string& previous_signature,
+                             const std::string& canonical_trailers);
 
 class AwsChunkedDecoder {
  public:
@@ -45,12 +54,16 @@ class AwsChunkedDecoder {
   bool done() const { return state_ == State::kDone; }
   // Bytes after the end of the encoding are an error; so is input after done().
   std::uint64_t decodedBytes() const { return decoded_; }
+  // Trailer fields by lower-case name (without x-amz-trailer-signature), once done().
+  const std::map<std::string, std::string>& trailers() const { return trailers_; }
 
  private:
   enum class State { kHeader, kData, kDataCr, kDataLf, kTrailer, kDone, kFailed };
   Status fail(Error e);
   Status parseHeader();
   Status finishChunk();
+  Status addTrailer();
+  Status finishTrailers();
 
   std::optional<ChunkSigning> signing_;
   std::uint64_t max_chunk_bytes_;
@@ -62,6 +75,10 @@ class AwsChunkedDecoder {
   std::string previous_signature_;
   Sha256 chunk_hash_;
   std::uint64_t decoded_ = 0;
+  std::map<std::string, std::string> trailers_;
+  std::string canonical_trailers_;
+  std::string trailer_signature_;
+  std::size_t trailer_bytes_ = 0;
 };
 
 }  // namespace dcloud::gateway

@@ -27,6 +27,16 @@ struct ObjectRecord {
   std::map<std::string, std::string> user_metadata;  // x-amz-meta-* names (lower case, no prefix)
   std::string data_id;                               // ObjectStore id of the bytes
   std::int64_t last_modified_ms = 0;
+  // The additional checksum the client sent ("CRC32", ..., see checksums.h) and its base64
+  // value; both empty when none was sent.
+  std::string checksum_algorithm;
+  std::string checksum_value;
+};
+
+// Conditions a write must meet at its commit, checked atomically with it.
+struct PutCondition {
+  bool if_none_match_any = false;       // If-None-Match: * (the key must not exist)
+  std::optional<std::string> if_match;  // If-Match: the current object's etag (no quotes)
 };
 
 struct AccessKeyRow {
@@ -78,8 +88,10 @@ class MetadataStore {
   // NotFound if the object is absent.
   virtual Result<ObjectRecord> getObject(const std::string& bucket, const std::string& key) = 0;
   // Inserts or replaces atomically; returns the data id the object had before (to remove after
-  // the commit). NotFound if the bucket does not exist (any more).
-  virtual Result<std::optional<std::string>> putObject(const ObjectRecord& object) = 0;
+  // the commit). NotFound if the bucket does not exist (any more); PreconditionFailed (reason)
+  // if condition does not hold, checked under the key's lock so concurrent writers cannot race.
+  virtual Result<std::optional<std::string>> putObject(const ObjectRecord& object,
+                                                       const PutCondition& condition) = 0;
   // Returns the removed object's data id, nullopt if there was none.
   virtual Result<std::optional<std::string>> deleteObject(const std::string& bucket,
                                                           const std::string& key) = 0;

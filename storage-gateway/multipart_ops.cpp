@@ -12,6 +12,7 @@
 
 #include "common/crypto.h"
 #include "storage-gateway/body_receiver.h"
+#include "storage-gateway/checksums.h"
 #include "storage-gateway/s3_errors.h"
 #include "storage-gateway/s3_exchange.h"
 #include "storage-gateway/s3_names.h"
@@ -115,11 +116,11 @@ Status uploadPart(S3Deps& deps, S3Exchange& ex, const S3Request& req, const Auth
   if (!plan.ok()) return plan.error();
   Result<std::unique_ptr<ObjectWriter>> writer = deps.objects.create();
   if (!writer.ok()) return writer.error();
-  Result<std::string> md5_hex = receiveBody(ex, *plan, auth, **writer);
-  if (!md5_hex.ok()) return md5_hex.error();
+  Result<ReceivedBody> received = receiveBody(ex, *plan, auth, **writer);
+  if (!received.ok()) return received.error();
   DCLOUD_TRY((*writer)->finish());
-  PartRecord part{upload->upload_id, static_cast<int>(number), plan->object_bytes, *md5_hex,
-                  (*writer)->id()};
+  PartRecord part{upload->upload_id, static_cast<int>(number), plan->object_bytes,
+                  received->md5_hex, (*writer)->id()};
   Result<std::optional<std::string>> previous = deps.metadata.putPart(part);
   if (!previous.ok()) {
     removeAll(deps, {part.data_id});
@@ -127,6 +128,12 @@ Status uploadPart(S3Deps& deps, S3Exchange& ex, const S3Request& req, const Auth
   }
   if (previous->has_value()) removeAll(deps, {**previous});
   ex.setHeader("ETag", "\"" + part.etag + "\"");
+  // A part's checksum is verified but not kept: composite checksums of multipart objects are
+  // not supported yet.
+  if (!received->checksum_algorithm.empty()) {
+    std::optional<ChecksumAlgorithm> a = checksumFromName(received->checksum_algorithm);
+    if (a) ex.setHeader(checksumHeader(*a), received->checksum_value);
+  }
   ex.sendEmpty(200);
   return okStatus();
 }

@@ -7,8 +7,12 @@
 #include <string>
 #include <vector>
 
+#include <Poco/DateTime.h>
+#include <Poco/DateTimeParser.h>
+
 #include "common/crypto.h"
 #include "storage-gateway/body_receiver.h"
+#include "storage-gateway/checksums.h"
 #include "storage-gateway/s3_errors.h"
 #include "storage-gateway/s3_exchange.h"
 #include "storage-gateway/s3_names.h"
@@ -26,6 +30,14 @@ void setObjectHeaders(S3Exchange& ex, const ObjectRecord& o) {
   ex.setHeader("Last-Modified", httpDate(o.last_modified_ms));
   ex.setHeader("Accept-Ranges", "bytes");
   for (const auto& [name, value] : o.user_metadata) ex.setHeader(kMetaPrefix + name, value);
+}
+
+void setChecksumHeaders(S3Exchange& ex, const std::string& algorithm, const std::string& value) {
+  if (algorithm.empty()) return;
+  std::optional<ChecksumAlgorithm> a = checksumFromName(algorithm);
+  if (!a) return;
+  ex.setHeader(checksumHeader(*a), value);
+  ex.setHeader("x-amz-checksum-type", "FULL_OBJECT");
 }
 
 struct ByteRange {
@@ -67,7 +79,89 @@ Result<std::optional<ByteRange>> parseRange(const std::string& header, std::int6
   return Out{r};
 }
 
+Error preconditionFailed() {
+  return s3Error("PreconditionFailed",
+                 "At least one of the pre-conditions you specified did not hold");
+}
+
+// The etags an If-Match / If-None-Match header lists ("*" stays "*"), without quotes or W/.
+std::vector<std::string> etagList(const std::string& header) {
+  std::vector<std::string> out;
+  std::size_t pos = 0;
+  while (pos <= header.size()) {
+    std::size_t comma = header.find(',', pos);
+    if (comma == std::string::npos) comma = header.size();
+    std::string item = header.substr(pos, comma - pos);
+    const std::size_t a = item.find_first_not_of(" \t");
+    const std::size_t b = item.find_last_not_of(" \t");
+    item = a == std::string::npos ? "" : item.substr(a, b - a + 1);
+    if (item.compare(0, 2, "W/") == 0) item = item.substr(2);
+    if (item.size() >= 2 && item.front() == '"' && item.back() == '"') {
+      item = item.substr(1, item.size() - 2);
+    }
+    if (!item.empty()) out.push_back(item);
+    pos = comma + 1;
+  }
+  return out;
+}
+
+bool etagMatches(const std::string& header, const std::string& etag) {
+  for (const std::string& e : etagList(header)) {
+    if (e == "*" || e == etag) return true;
+  }
+  return false;
+}
+
+// Seconds since the epoch of an HTTP date; nullopt if unparseable (S3 then ignores the header).
+std::optional<std::int64_t> httpDateSeconds(const std::string& text) {
+  Poco::DateTime dt;
+  int tzd = 0;
+  if (!Poco::DateTimeParser::tryParse(text, dt, tzd)) return std::nullopt;
+  return dt.timestamp().epochTime() - tzd;
+}
+
 }  // namespace
+
+Result<int> evaluateConditions(const S3Request& req, const ObjectRecord& object) {
+  // RFC 7232 section 6, as S3 applies it: If-Match decides over If-Unmodified-Since, and
+  // If-None-Match over If-Modified-Since.
+  const std::int64_t modified = object.last_modified_ms / 1000;
+  if (req.hasHeader("if-match")) {
+    if (!etagMatches(req.header("if-match"), object.etag)) return preconditionFailed();
+  } else if (req.hasHeader("if-unmodified-since")) {
+    std::optional<std::int64_t> since = httpDateSeconds(req.header("if-unmodified-since"));
+    if (since && modified > *since) return preconditionFailed();
+  }
+  if (req.hasHeader("if-none-match")) {
+    if (etagMatches(req.header("if-none-match"), object.etag)) return 304;
+  } else if (req.hasHeader("if-modified-since")) {
+    std::optional<std::int64_t> since = httpDateSeconds(req.header("if-modified-since"));
+    if (since && modified <= *since) return 304;
+  }
+  return 200;
+}
+
+Result<PutCondition> putCondition(const S3Request& req) {
+  PutCondition condition;
+  if (req.hasHeader("if-none-match")) {
+    if (req.header("if-none-match") != "*") {
+      return s3Error("NotImplemented",
+                     "A header you provided implies functionality that is not implemented: "
+                     "If-None-Match on a write only takes *.");
+    }
+    condition.if_none_match_any = true;
+  }
+  if (req.hasHeader("if-match")) {
+    std::vector<std::string> etags = etagList(req.header("if-match"));
+    if (etags.size() != 1 || etags[0] == "*") {
+      return s3Error("NotImplemented",
+                     "A header you provided implies functionality that is not implemented: "
+                     "If-Match on a write takes one ETag.");
+    }
+    condition.if_match = etags[0];
+  }
+  return condition;
+}
 
 Status putObject(S3Deps& deps, S3Exchange& ex, const S3Request& req, const AuthContext& auth) {
   ex.record().operation = "PutObject";
@@ -80,28 +174,43 @@ Status putObject(S3Deps& deps, S3Exchange& ex, const S3Request& req, const AuthC
   if (!bucket.ok()) return bucket.error();
   Result<std::map<std::string, std::string>> meta = userMetadata(req);
   if (!meta.ok()) return meta.error();
+  Result<PutCondition> condition = putCondition(req);
+  if (!condition.ok()) return condition.error();
   Result<BodyPlan> plan = planBody(deps.config, ex, req, auth);
   if (!plan.ok()) return plan.error();
+  // A write that is bound to fail is refused before its body is read; the check that counts is
+  // the one at the commit, under the key's lock.
+  if (condition->if_none_match_any || condition->if_match) {
+    Result<ObjectRecord> current = deps.metadata.getObject(req.bucket, req.key);
+    if (!current.ok() && current.error().code != ErrorCode::kNotFound) return current.error();
+    if (condition->if_none_match_any && current.ok()) return preconditionFailed();
+    if (condition->if_match && !current.ok()) return current.error();
+    if (condition->if_match && current->etag != *condition->if_match) {
+      return preconditionFailed();
+    }
+  }
 
   Result<std::unique_ptr<ObjectWriter>> writer = deps.objects.create();
   if (!writer.ok()) return writer.error();
   // Until finish(), destroying the writer removes the partial data: every early return below
   // leaves nothing behind.
-  Result<std::string> md5_hex = receiveBody(ex, *plan, auth, **writer);
-  if (!md5_hex.ok()) return md5_hex.error();
+  Result<ReceivedBody> received = receiveBody(ex, *plan, auth, **writer);
+  if (!received.ok()) return received.error();
   DCLOUD_TRY((*writer)->finish());
 
   ObjectRecord record;
   record.bucket = req.bucket;
   record.key = req.key;
   record.size = plan->object_bytes;
-  record.etag = *md5_hex;
+  record.etag = received->md5_hex;
+  record.checksum_algorithm = received->checksum_algorithm;
+  record.checksum_value = received->checksum_value;
   record.content_type =
       req.hasHeader("content-type") ? req.header("content-type") : kDefaultContentType;
   record.user_metadata = std::move(*meta);
   record.data_id = (*writer)->id();
   record.last_modified_ms = deps.clock.nowMillis();
-  Result<std::optional<std::string>> previous = deps.metadata.putObject(record);
+  Result<std::optional<std::string>> previous = deps.metadata.putObject(record, *condition);
   if (!previous.ok()) {
     Status removed = deps.objects.remove(record.data_id);
     if (!removed.ok()) deps.log.warn("cannot remove orphan data: " + removed.error().message);
@@ -112,6 +221,7 @@ Status putObject(S3Deps& deps, S3Exchange& ex, const S3Request& req, const AuthC
     if (!removed.ok()) deps.log.warn("cannot remove replaced data: " + removed.error().message);
   }
   ex.setHeader("ETag", "\"" + record.etag + "\"");
+  setChecksumHeaders(ex, record.checksum_algorithm, record.checksum_value);
   ex.sendEmpty(200);
   return okStatus();
 }
@@ -140,6 +250,14 @@ Status getObject(S3Deps& deps, S3Exchange& ex, const S3Request& req, const AuthC
   }
   if (!reader) return internalError("object data is missing for " + req.bucket + "/" + req.key);
 
+  Result<int> precondition = evaluateConditions(req, *object);
+  if (!precondition.ok()) return precondition.error();
+  if (*precondition == 304) {
+    ex.setHeader("ETag", "\"" + object->etag + "\"");
+    ex.setHeader("Last-Modified", httpDate(object->last_modified_ms));
+    ex.sendEmpty(304);
+    return okStatus();
+  }
   const std::int64_t size = reader->size();
   Result<std::optional<ByteRange>> range =
       head ? Result<std::optional<ByteRange>>(std::optional<ByteRange>{})
@@ -149,6 +267,9 @@ Status getObject(S3Deps& deps, S3Exchange& ex, const S3Request& req, const AuthC
     return range.error();
   }
   setObjectHeaders(ex, *object);
+  if (!range->has_value() && req.header("x-amz-checksum-mode") == "ENABLED") {
+    setChecksumHeaders(ex, object->checksum_algorithm, object->checksum_value);
+  }
   std::int64_t first = 0;
   std::int64_t length = size;
   int status = 200;

@@ -17,7 +17,7 @@ std::string millisOf(const char* column) {
 const std::string kObjectColumns =
     "bucket, key, size, etag, content_type, user_metadata::text, "
     "data_id, " +
-    millisOf("last_modified");
+    millisOf("last_modified") + ", coalesce(checksum_algorithm, ''), coalesce(checksum_value, '')";
 const std::string kKeyColumns =
     "access_key, secret_sealed, principal, display_name, scope::text, " + millisOf("expires_at") +
     ", revoked, " + millisOf("created_at");
@@ -52,6 +52,8 @@ ObjectRecord objectFrom(const pqxx::row& r) {
   o.user_metadata = parseMetadata(r[5].as<std::string>());
   o.data_id = r[6].as<std::string>();
   o.last_modified_ms = r[7].as<std::int64_t>();
+  o.checksum_algorithm = r[8].as<std::string>();
+  o.checksum_value = r[9].as<std::string>();
   return o;
 }
 
@@ -79,24 +81,38 @@ std::string likePrefix(const std::string& prefix) {
   return out;
 }
 
-// Inserts or replaces o inside w; returns the data id it replaced.
-Result<std::optional<std::string>> upsertObject(pqxx::work& w, const ObjectRecord& o) {
+Error preconditionFailed() {
+  return s3Error("PreconditionFailed",
+                 "At least one of the pre-conditions you specified did not hold");
+}
+
+// Inserts or replaces o inside w if condition holds; returns the data id it replaced.
+Result<std::optional<std::string>> upsertObject(pqxx::work& w, const ObjectRecord& o,
+                                                const PutCondition& condition) {
   using Out = std::optional<std::string>;
   // Serialises writers of one key, so each replaced data id is reported to exactly one of them
-  // (a plain upsert would lose the old id when two first writers race).
+  // (a plain upsert would lose the old id when two first writers race) and a condition checked
+  // here still holds at the commit.
   w.exec_params("SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))", o.bucket, o.key);
   pqxx::result old = w.exec_params(
-      "SELECT data_id FROM gateway.objects WHERE bucket = $1 AND key = $2", o.bucket, o.key);
+      "SELECT data_id, etag FROM gateway.objects WHERE bucket = $1 AND key = $2", o.bucket, o.key);
+  if (condition.if_none_match_any && !old.empty()) return preconditionFailed();
+  if (condition.if_match) {
+    if (old.empty()) return s3Error("NoSuchKey", "The specified key does not exist.");
+    if (old[0][1].as<std::string>() != *condition.if_match) return preconditionFailed();
+  }
   try {
     w.exec_params0(
         "INSERT INTO gateway.objects (bucket, key, size, etag, content_type, user_metadata, "
-        "data_id, last_modified) VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, "
-        "to_timestamp($8::bigint / 1000.0)) ON CONFLICT (bucket, key) DO UPDATE SET "
+        "data_id, last_modified, checksum_algorithm, checksum_value) VALUES ($1, $2, $3, $4, "
+        "$5, $6::jsonb, $7, to_timestamp($8::bigint / 1000.0), NULLIF($9, ''), "
+        "NULLIF($10, '')) ON CONFLICT (bucket, key) DO UPDATE SET "
         "size = EXCLUDED.size, etag = EXCLUDED.etag, content_type = EXCLUDED.content_type, "
         "user_metadata = EXCLUDED.user_metadata, data_id = EXCLUDED.data_id, "
-        "last_modified = EXCLUDED.last_modified",
+        "last_modified = EXCLUDED.last_modified, checksum_algorithm = "
+        "EXCLUDED.checksum_algorithm, checksum_value = EXCLUDED.checksum_value",
         o.bucket, o.key, o.size, o.etag, o.content_type, metadataJson(o.user_metadata), o.data_id,
-        o.last_modified_ms);
+        o.last_modified_ms, o.checksum_algorithm, o.checksum_value);
   } catch (const pqxx::foreign_key_violation&) {
     return s3Error("NoSuchBucket", "The specified bucket does not exist");
   }
@@ -186,11 +202,12 @@ Result<ObjectRecord> PgMetadataStore::getObject(const std::string& bucket, const
   });
 }
 
-Result<std::optional<std::string>> PgMetadataStore::putObject(const ObjectRecord& o) {
+Result<std::optional<std::string>> PgMetadataStore::putObject(const ObjectRecord& o,
+                                                              const PutCondition& condition) {
   using Out = std::optional<std::string>;
   return pool_->with<Out>([&](Conn& c) -> Result<Out> {
     pqxx::work w(c);
-    Result<Out> previous = upsertObject(w, o);
+    Result<Out> previous = upsertObject(w, o, condition);
     if (previous.ok()) w.commit();
     return previous;
   });
@@ -316,7 +333,7 @@ Result<std::vector<std::string>> PgMetadataStore::completeUpload(const std::stri
     pqxx::result upload = w.exec_params(
         "SELECT 1 FROM gateway.multipart_uploads WHERE upload_id = $1 FOR UPDATE", upload_id);
     if (upload.empty()) return noSuchUpload();
-    Result<std::optional<std::string>> previous = upsertObject(w, object);
+    Result<std::optional<std::string>> previous = upsertObject(w, object, PutCondition{});
     if (!previous.ok()) return previous.error();
     pqxx::result parts = w.exec_params(
         "DELETE FROM gateway.multipart_parts WHERE upload_id = $1 RETURNING data_id", upload_id);

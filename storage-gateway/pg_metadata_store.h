@@ -18,7 +18,8 @@ class PgMetadataStore final : public MetadataStore {
   Status deleteBucket(const std::string& name) override;
 
   Result<ObjectRecord> getObject(const std::string& bucket, const std::string& key) override;
-  Result<std::optional<std::string>> putObject(const ObjectRecord& object) override;
+  Result<std::optional<std::string>> putObject(const ObjectRecord& object,
+                                               const PutCondition& condition) override;
   Result<std::optional<std::string>> deleteObject(const std::string& bucket,
                                                   const std::string& key) override;
   Result<std::vector<ObjectRecord>> listObjects(const std::string& bucket,

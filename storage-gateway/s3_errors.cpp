@@ -14,6 +14,7 @@ const std::map<std::string, Entry>& table() {
   static const std::map<std::string, Entry> kTable = {
       {"AccessDenied", {403, ErrorCode::kPermissionDenied}},
       {"AuthorizationHeaderMalformed", {400, ErrorCode::kInvalidArgument}},
+      {"AuthorizationQueryParametersError", {400, ErrorCode::kInvalidArgument}},
       {"BadDigest", {400, ErrorCode::kInvalidArgument}},
       {"BucketAlreadyExists", {409, ErrorCode::kAlreadyExists}},
       {"BucketAlreadyOwnedByYou", {409, ErrorCode::kAlreadyExists}},

@@ -100,6 +100,12 @@ Status completeMultipartUpload(S3Deps& deps, S3Exchange& ex, const S3Request& re
 Status abortMultipartUpload(S3Deps& deps, S3Exchange& ex, const S3Request& req,
                             const AuthContext& auth);
 
+// GET/HEAD preconditions (If-Match, If-None-Match, If-Modified-Since, If-Unmodified-Since)
+// against object: 200 (serve it), 304 (not modified) or PreconditionFailed.
+Result<int> evaluateConditions(const S3Request& req, const ObjectRecord& object);
+// PUT preconditions: If-None-Match: * and If-Match: <etag>. NotImplemented for other forms.
+Result<PutCondition> putCondition(const S3Request& req);
+
 // Reads a whole small request body (at most limit bytes). InvalidRequest if larger,
 // IncompleteBody if shorter than Content-Length.
 Result<std::string> readSmallBody(S3Exchange& ex, std::size_t limit);

@@ -157,6 +157,59 @@ TEST(AwsChunkedTest, UnsignedChunksWithTrailer) {
   ASSERT_TRUE(st.ok()) << st.error().message;
   EXPECT_TRUE(decoder.done());
   EXPECT_EQ(out, "abc");
+  ASSERT_EQ(decoder.trailers().size(), 1u);
+  EXPECT_EQ(decoder.trailers().at("x-amz-checksum-crc32"), "AAAAAA==");
+}
+
+// Signed chunks, then "x-amz-checksum-crc32c:..." and the trailer signature chained on the final
+// chunk's signature. tamper: 0 none, 1 wrong trailer signature, 2 changed trailer value.
+std::string signedWithTrailer(const ChunkSigning& s, const std::string& payload, int tamper) {
+  std::string body = encode(s, payload, 4);
+  body.resize(body.size() - 2);  // the final chunk's CRLF ends the trailer section instead
+  // The last chunk signature is the one on the final zero-length chunk's header line.
+  const std::size_t at = body.rfind("chunk-signature=") + 16;
+  const std::string last = body.substr(at, 64);
+  const std::string trailer = "x-amz-checksum-crc32c:sOO8/Q==";
+  std::string sig = trailerSignature(s, last, trailer + "\n");
+  if (tamper == 1) sig[0] = sig[0] == 'a' ? 'b' : 'a';
+  body += (tamper == 2 ? "x-amz-checksum-crc32c:AAAAAA==" : trailer) + std::string("\r\n");
+  body += "x-amz-trailer-signature:" + sig + "\r\n\r\n";
+  return body;
+}
+
+TEST(AwsChunkedTest, SignedTrailerIsVerified) {
+  const ChunkSigning s = testSigning();
+  for (std::size_t piece : {1, 7, 100000}) {
+    Decoded good = decode(s, signedWithTrailer(s, "hello trailer", 0), piece);
+    ASSERT_TRUE(good.status.ok()) << good.status.error().message;
+    EXPECT_TRUE(good.done);
+    EXPECT_EQ(good.data, "hello trailer");
+  }
+  for (int tamper : {1, 2}) {
+    Decoded bad = decode(s, signedWithTrailer(s, "hello trailer", tamper), 5);
+    ASSERT_FALSE(bad.status.ok()) << tamper;
+    EXPECT_EQ(bad.status.error().reason, "SignatureDoesNotMatch");
+  }
+}
+
+TEST(AwsChunkedTest, SignedTrailerWithoutSignatureIsRefused) {
+  const ChunkSigning s = testSigning();
+  std::string body = encode(s, "abc", 4);
+  body.resize(body.size() - 2);
+  body += "x-amz-checksum-crc32:AAAAAA==\r\n\r\n";
+  Decoded d = decode(s, body, 1000);
+  EXPECT_FALSE(d.status.ok());
+  EXPECT_FALSE(d.done);
+}
+
+TEST(AwsChunkedTest, MalformedTrailersAreRefused) {
+  for (const std::string trailer :
+       {"no-colon\r\n\r\n", ":empty-name\r\n\r\n", "a:1\r\na:2\r\n\r\n", "a:1\n\r\n"}) {
+    AwsChunkedDecoder decoder(std::nullopt);
+    Status st =
+        decoder.feed("1\r\nx\r\n0\r\n" + trailer, [](std::string_view) { return okStatus(); });
+    EXPECT_FALSE(st.ok()) << trailer;
+  }
 }
 
 TEST(AwsChunkedTest, SinkErrorsStopTheDecoder) {
