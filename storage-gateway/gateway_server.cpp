@@ -228,6 +228,21 @@ Status GatewayHandler::dispatchS3(S3Exchange& ex, const S3Request& req) {
     if (m == "GET") return listBuckets(deps, ex, req, *auth);
     return not_allowed;
   }
+  if (req.key.empty()) {
+    if (req.hasQuery("versioning")) {
+      if (m == "PUT") return putBucketVersioning(deps, ex, req, *auth);
+      if (m == "GET") return getBucketVersioning(deps, ex, req, *auth);
+      return not_allowed;
+    }
+    if (req.hasQuery("versions")) {
+      if (m == "GET") return listObjectVersions(deps, ex, req, *auth);
+      return not_allowed;
+    }
+    if (req.hasQuery("delete")) {
+      if (m == "POST") return deleteObjects(deps, ex, req, *auth);
+      return not_allowed;
+    }
+  }
   // Sub-resources this version does not implement must not fall through to a plain operation
   // (e.g. PUT ?acl must never overwrite the object).
   static const char* const kUnsupported[] = {"acl",

@@ -12,10 +12,14 @@
 
 namespace dcloud::gateway {
 
+// A bucket's versioning state; once enabled it can only be suspended, never unversioned again.
+enum class Versioning { kUnversioned, kEnabled, kSuspended };
+
 struct BucketRecord {
   std::string name;
   std::string owner;  // principal id
   std::int64_t created_ms = 0;
+  Versioning versioning = Versioning::kUnversioned;
 };
 
 struct ObjectRecord {
@@ -31,6 +35,31 @@ struct ObjectRecord {
   // value; both empty when none was sent.
   std::string checksum_algorithm;
   std::string checksum_value;
+  // Versioning. On a write, version_id is the id to use if the bucket has versioning enabled;
+  // the store writes "null" otherwise. On a read, the stored id ("null" in unversioned buckets).
+  std::string version_id = "null";
+  bool delete_marker = false;  // a delete marker (no data, no etag)
+  bool is_latest = true;
+  std::int64_t seq = 0;  // order of a key's versions, newest highest
+};
+
+struct PutOutcome {
+  std::string version_id;                 // the id the new version was stored under
+  std::vector<std::string> unreferenced;  // data ids to remove after the commit
+};
+
+struct DeleteOutcome {
+  std::string version_id;      // of the removed version or the created marker; empty: none
+  bool delete_marker = false;  // a marker was created, or the removed version was one
+  std::vector<std::string> unreferenced;
+};
+
+// Where a version listing continues: keys > key (>= when inclusive); with after_seq, also the
+// versions of key itself older than after_seq.
+struct VersionCursor {
+  std::string key;
+  bool inclusive = false;
+  std::optional<std::int64_t> after_seq;
 };
 
 // Conditions a write must meet at its commit, checked atomically with it.
@@ -84,23 +113,41 @@ class MetadataStore {
   virtual Result<std::vector<BucketRecord>> listBuckets(const std::string& owner) = 0;
   // NotFound if absent, FailedPrecondition if it still holds objects.
   virtual Status deleteBucket(const std::string& name) = 0;
+  // NoSuchBucket if absent. Never sets kUnversioned (the caller refuses that).
+  virtual Status setBucketVersioning(const std::string& name, Versioning versioning) = 0;
 
-  // NotFound if the object is absent.
+  // The current version. NoSuchKey if the object is absent (or its latest version is a delete
+  // marker).
   virtual Result<ObjectRecord> getObject(const std::string& bucket, const std::string& key) = 0;
-  // Inserts or replaces atomically; returns the data id the object had before (to remove after
-  // the commit). NotFound if the bucket does not exist (any more); PreconditionFailed (reason)
-  // if condition does not hold, checked under the key's lock so concurrent writers cannot race.
-  virtual Result<std::optional<std::string>> putObject(const ObjectRecord& object,
-                                                       const PutCondition& condition) = 0;
-  // Returns the removed object's data id, nullopt if there was none.
-  virtual Result<std::optional<std::string>> deleteObject(const std::string& bucket,
-                                                          const std::string& key) = 0;
+  // One version, delete markers included. NoSuchVersion if absent.
+  virtual Result<ObjectRecord> getObjectVersion(const std::string& bucket, const std::string& key,
+                                                const std::string& version_id) = 0;
+  // Stores a new current version atomically, following the bucket's versioning: unversioned
+  // and suspended buckets replace the "null" version, enabled ones keep the previous version.
+  // NoSuchBucket if the bucket does not exist (any more); PreconditionFailed if condition does
+  // not hold, checked under the key's lock so concurrent writers cannot race.
+  virtual Result<PutOutcome> putObject(const ObjectRecord& object,
+                                       const PutCondition& condition) = 0;
+  // version_id nullopt: deletes the current object (unversioned bucket) or adds a delete marker
+  // (versioned: marker_version_id when enabled, "null" when suspended, dated now_ms). With a
+  // version id: removes that version for good (ok if it does not exist); the next newest version
+  // becomes current unless it is a delete marker.
+  virtual Result<DeleteOutcome> deleteObject(const std::string& bucket, const std::string& key,
+                                             const std::optional<std::string>& version_id,
+                                             const std::string& marker_version_id,
+                                             std::int64_t now_ms) = 0;
   // Up to limit objects of bucket whose key starts with prefix and is > from (>= from when
   // inclusive), in byte order of the keys.
   virtual Result<std::vector<ObjectRecord>> listObjects(const std::string& bucket,
                                                         const std::string& prefix,
                                                         const std::string& from, bool inclusive,
                                                         int limit) = 0;
+  // Up to limit versions and delete markers under prefix from cursor on, by key and then newest
+  // first, with is_latest and seq set.
+  virtual Result<std::vector<ObjectRecord>> listObjectVersions(const std::string& bucket,
+                                                               const std::string& prefix,
+                                                               const VersionCursor& cursor,
+                                                               int limit) = 0;
 
   // Multipart uploads. NoSuchBucket if the bucket is gone.
   virtual Status createUpload(const MultipartUploadRecord& upload) = 0;
@@ -112,10 +159,10 @@ class MetadataStore {
   // The upload's parts by part number.
   virtual Result<std::vector<PartRecord>> listParts(const std::string& upload_id) = 0;
   // In one transaction: commits object (as putObject) and deletes the upload and its parts.
-  // Returns every data id that is no longer referenced (the parts', the replaced object's).
+  // unreferenced lists every data id no longer referenced (the parts', a replaced object's).
   // NoSuchUpload if the upload is gone.
-  virtual Result<std::vector<std::string>> completeUpload(const std::string& upload_id,
-                                                          const ObjectRecord& object) = 0;
+  virtual Result<PutOutcome> completeUpload(const std::string& upload_id,
+                                            const ObjectRecord& object) = 0;
   // Deletes the upload and its parts; returns the parts' data ids. NoSuchUpload if absent.
   virtual Result<std::vector<std::string>> abortUpload(const std::string& upload_id) = 0;
 

@@ -195,13 +195,14 @@ Status completeMultipartUpload(S3Deps& deps, S3Exchange& ex, const S3Request& re
   record.user_metadata = upload->user_metadata;
   record.data_id = (*writer)->id();
   record.last_modified_ms = deps.clock.nowMillis();
-  Result<std::vector<std::string>> unreferenced =
-      deps.metadata.completeUpload(upload->upload_id, record);
-  if (!unreferenced.ok()) {
+  record.version_id = newVersionId(deps);
+  Result<PutOutcome> outcome = deps.metadata.completeUpload(upload->upload_id, record);
+  if (!outcome.ok()) {
     removeAll(deps, {record.data_id});
-    return unreferenced.error();
+    return outcome.error();
   }
-  removeAll(deps, *unreferenced);
+  removeAll(deps, outcome->unreferenced);
+  if (outcome->version_id != "null") ex.setHeader("x-amz-version-id", outcome->version_id);
   ex.sendXml(200, completeMultipartUploadXml(req.raw_path, req.bucket, req.key, record.etag));
   return okStatus();
 }

@@ -14,10 +14,21 @@ std::string millisOf(const char* column) {
   return std::string("(extract(epoch from ") + column + ") * 1000)::bigint";
 }
 
+// The columns objectFrom reads; gateway.objects and gateway.object_versions share them.
 const std::string kObjectColumns =
     "bucket, key, size, etag, content_type, user_metadata::text, "
-    "data_id, " +
-    millisOf("last_modified") + ", coalesce(checksum_algorithm, ''), coalesce(checksum_value, '')";
+    "coalesce(data_id, ''), " +
+    millisOf("last_modified") +
+    ", coalesce(checksum_algorithm, ''), coalesce(checksum_value, ''), version_id, seq";
+// The same, read from gateway.objects, with delete_marker and is_latest.
+const std::string kCurrentColumns = kObjectColumns + ", false, true";
+// Moves the current row of ($1, $2) into gateway.object_versions (it stays the same version).
+const std::string kArchiveCurrent =
+    "INSERT INTO gateway.object_versions (bucket, key, version_id, seq, delete_marker, size, "
+    "etag, content_type, user_metadata, data_id, last_modified, checksum_algorithm, "
+    "checksum_value) SELECT bucket, key, version_id, seq, false, size, etag, content_type, "
+    "user_metadata, data_id, last_modified, checksum_algorithm, checksum_value FROM "
+    "gateway.objects WHERE bucket = $1 AND key = $2";
 const std::string kKeyColumns =
     "access_key, secret_sealed, principal, display_name, scope::text, " + millisOf("expires_at") +
     ", revoked, " + millisOf("created_at");
@@ -38,8 +49,17 @@ std::map<std::string, std::string> parseMetadata(const std::string& text) {
   return out;
 }
 
+const std::string kBucketColumns = "name, owner, " + millisOf("created_at") + ", versioning";
+
+Versioning versioningFrom(const std::string& text) {
+  if (text == "Enabled") return Versioning::kEnabled;
+  if (text == "Suspended") return Versioning::kSuspended;
+  return Versioning::kUnversioned;
+}
+
 BucketRecord bucketFrom(const pqxx::row& r) {
-  return {r[0].as<std::string>(), r[1].as<std::string>(), r[2].as<std::int64_t>()};
+  return {r[0].as<std::string>(), r[1].as<std::string>(), r[2].as<std::int64_t>(),
+          versioningFrom(r[3].as<std::string>())};
 }
 
 ObjectRecord objectFrom(const pqxx::row& r) {
@@ -54,6 +74,12 @@ ObjectRecord objectFrom(const pqxx::row& r) {
   o.last_modified_ms = r[7].as<std::int64_t>();
   o.checksum_algorithm = r[8].as<std::string>();
   o.checksum_value = r[9].as<std::string>();
+  o.version_id = r[10].as<std::string>();
+  o.seq = r[11].as<std::int64_t>();
+  if (r.size() > 13) {
+    o.delete_marker = r[12].as<bool>();
+    o.is_latest = r[13].as<bool>();
+  }
   return o;
 }
 
@@ -86,38 +112,103 @@ Error preconditionFailed() {
                  "At least one of the pre-conditions you specified did not hold");
 }
 
-// Inserts or replaces o inside w if condition holds; returns the data id it replaced.
-Result<std::optional<std::string>> upsertObject(pqxx::work& w, const ObjectRecord& o,
-                                                const PutCondition& condition) {
-  using Out = std::optional<std::string>;
-  // Serialises writers of one key, so each replaced data id is reported to exactly one of them
-  // (a plain upsert would lose the old id when two first writers race) and a condition checked
-  // here still holds at the commit.
-  w.exec_params("SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))", o.bucket, o.key);
+Error noSuchBucket() {
+  return s3Error("NoSuchBucket", "The specified bucket does not exist");
+}
+
+// Serialises writers of one key, so each replaced data id is reported to exactly one of them
+// (a plain upsert would lose the old id when two first writers race) and a condition checked
+// under it still holds at the commit.
+void lockKey(pqxx::work& w, const std::string& bucket, const std::string& key) {
+  w.exec_params("SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))", bucket, key);
+}
+
+// The bucket's versioning, read under a share lock so it cannot be deleted before the commit.
+Result<Versioning> lockedVersioning(pqxx::work& w, const std::string& bucket) {
+  pqxx::result row =
+      w.exec_params("SELECT versioning FROM gateway.buckets WHERE name = $1 FOR SHARE", bucket);
+  if (row.empty()) return noSuchBucket();
+  return versioningFrom(row[0][0].as<std::string>());
+}
+
+// Deletes the "null" version of a key from gateway.object_versions; adds its data id (if any)
+// to freed.
+void dropNullVersion(pqxx::work& w, const std::string& bucket, const std::string& key,
+                     std::vector<std::string>& freed) {
+  pqxx::result gone = w.exec_params(
+      "DELETE FROM gateway.object_versions WHERE bucket = $1 AND key = $2 AND "
+      "version_id = 'null' RETURNING data_id",
+      bucket, key);
+  for (const auto& r : gone) {
+    if (!r[0].is_null()) freed.push_back(r[0].as<std::string>());
+  }
+}
+
+// Makes the newest version of a key current again when the key has no current row and that
+// version is not a delete marker (after a version was deleted by id).
+void promoteNewest(pqxx::work& w, const std::string& bucket, const std::string& key) {
+  pqxx::result current =
+      w.exec_params("SELECT 1 FROM gateway.objects WHERE bucket = $1 AND key = $2", bucket, key);
+  if (!current.empty()) return;
+  pqxx::result newest = w.exec_params(
+      "SELECT version_id, delete_marker FROM gateway.object_versions WHERE bucket = $1 AND "
+      "key = $2 ORDER BY seq DESC LIMIT 1",
+      bucket, key);
+  if (newest.empty() || newest[0][1].as<bool>()) return;
+  const std::string version = newest[0][0].as<std::string>();
+  w.exec_params0(
+      "INSERT INTO gateway.objects (bucket, key, size, etag, content_type, user_metadata, "
+      "data_id, last_modified, checksum_algorithm, checksum_value, version_id, seq) SELECT "
+      "bucket, key, size, etag, content_type, user_metadata, data_id, last_modified, "
+      "checksum_algorithm, checksum_value, version_id, seq FROM gateway.object_versions WHERE "
+      "bucket = $1 AND key = $2 AND version_id = $3",
+      bucket, key, version);
+  w.exec_params0(
+      "DELETE FROM gateway.object_versions WHERE bucket = $1 AND key = $2 AND version_id = $3",
+      bucket, key, version);
+}
+
+// Stores o as the key's new current version inside w if condition holds, following the bucket's
+// versioning.
+Result<PutOutcome> upsertObject(pqxx::work& w, const ObjectRecord& o,
+                                const PutCondition& condition) {
+  lockKey(w, o.bucket, o.key);
+  Result<Versioning> versioning = lockedVersioning(w, o.bucket);
+  if (!versioning.ok()) return versioning.error();
   pqxx::result old = w.exec_params(
-      "SELECT data_id, etag FROM gateway.objects WHERE bucket = $1 AND key = $2", o.bucket, o.key);
+      "SELECT data_id, etag, version_id FROM gateway.objects WHERE bucket = $1 AND key = $2",
+      o.bucket, o.key);
   if (condition.if_none_match_any && !old.empty()) return preconditionFailed();
   if (condition.if_match) {
     if (old.empty()) return s3Error("NoSuchKey", "The specified key does not exist.");
     if (old[0][1].as<std::string>() != *condition.if_match) return preconditionFailed();
   }
-  try {
-    w.exec_params0(
-        "INSERT INTO gateway.objects (bucket, key, size, etag, content_type, user_metadata, "
-        "data_id, last_modified, checksum_algorithm, checksum_value) VALUES ($1, $2, $3, $4, "
-        "$5, $6::jsonb, $7, to_timestamp($8::bigint / 1000.0), NULLIF($9, ''), "
-        "NULLIF($10, '')) ON CONFLICT (bucket, key) DO UPDATE SET "
-        "size = EXCLUDED.size, etag = EXCLUDED.etag, content_type = EXCLUDED.content_type, "
-        "user_metadata = EXCLUDED.user_metadata, data_id = EXCLUDED.data_id, "
-        "last_modified = EXCLUDED.last_modified, checksum_algorithm = "
-        "EXCLUDED.checksum_algorithm, checksum_value = EXCLUDED.checksum_value",
-        o.bucket, o.key, o.size, o.etag, o.content_type, metadataJson(o.user_metadata), o.data_id,
-        o.last_modified_ms, o.checksum_algorithm, o.checksum_value);
-  } catch (const pqxx::foreign_key_violation&) {
-    return s3Error("NoSuchBucket", "The specified bucket does not exist");
+  PutOutcome out;
+  out.version_id = *versioning == Versioning::kEnabled ? o.version_id : "null";
+  if (!old.empty()) {
+    // The current row is overwritten below: a "null" version being replaced by another "null"
+    // one loses its data; any other current version is kept as a noncurrent one.
+    if (*versioning == Versioning::kUnversioned ||
+        (old[0][2].as<std::string>() == "null" && out.version_id == "null")) {
+      out.unreferenced.push_back(old[0][0].as<std::string>());
+    } else {
+      w.exec_params0(kArchiveCurrent, o.bucket, o.key);
+    }
   }
-  if (old.empty()) return Out{};
-  return Out{old[0][0].as<std::string>()};
+  if (out.version_id == "null") dropNullVersion(w, o.bucket, o.key, out.unreferenced);
+  w.exec_params0(
+      "INSERT INTO gateway.objects (bucket, key, size, etag, content_type, user_metadata, "
+      "data_id, last_modified, checksum_algorithm, checksum_value, version_id, seq) VALUES ($1, "
+      "$2, $3, $4, $5, $6::jsonb, $7, to_timestamp($8::bigint / 1000.0), NULLIF($9, ''), "
+      "NULLIF($10, ''), $11, nextval('gateway.version_seq')) ON CONFLICT (bucket, key) DO UPDATE "
+      "SET size = EXCLUDED.size, etag = EXCLUDED.etag, content_type = EXCLUDED.content_type, "
+      "user_metadata = EXCLUDED.user_metadata, data_id = EXCLUDED.data_id, "
+      "last_modified = EXCLUDED.last_modified, checksum_algorithm = "
+      "EXCLUDED.checksum_algorithm, checksum_value = EXCLUDED.checksum_value, "
+      "version_id = EXCLUDED.version_id, seq = EXCLUDED.seq",
+      o.bucket, o.key, o.size, o.etag, o.content_type, metadataJson(o.user_metadata), o.data_id,
+      o.last_modified_ms, o.checksum_algorithm, o.checksum_value, out.version_id);
+  return out;
 }
 
 Error noSuchUpload() {
@@ -137,8 +228,7 @@ Result<CreateBucketOutcome> PgMetadataStore::createBucket(const BucketRecord& bu
         "RETURNING name",
         bucket.name, bucket.owner, bucket.created_ms);
     pqxx::result row = w.exec_params(
-        "SELECT name, owner, " + millisOf("created_at") + " FROM gateway.buckets WHERE name = $1",
-        bucket.name);
+        "SELECT " + kBucketColumns + " FROM gateway.buckets WHERE name = $1", bucket.name);
     w.commit();
     if (row.empty()) return conflict("bucket vanished while being created");
     return CreateBucketOutcome{bucketFrom(row[0]), !inserted.empty()};
@@ -148,9 +238,8 @@ Result<CreateBucketOutcome> PgMetadataStore::createBucket(const BucketRecord& bu
 Result<BucketRecord> PgMetadataStore::getBucket(const std::string& name) {
   return pool_->with<BucketRecord>([&](Conn& c) -> Result<BucketRecord> {
     pqxx::read_transaction w(c);
-    pqxx::result row = w.exec_params(
-        "SELECT name, owner, " + millisOf("created_at") + " FROM gateway.buckets WHERE name = $1",
-        name);
+    pqxx::result row =
+        w.exec_params("SELECT " + kBucketColumns + " FROM gateway.buckets WHERE name = $1", name);
     if (row.empty()) return s3Error("NoSuchBucket", "The specified bucket does not exist");
     return bucketFrom(row[0]);
   });
@@ -160,9 +249,8 @@ Result<std::vector<BucketRecord>> PgMetadataStore::listBuckets(const std::string
   using Out = std::vector<BucketRecord>;
   return pool_->with<Out>([&](Conn& c) -> Result<Out> {
     pqxx::read_transaction w(c);
-    pqxx::result rows = w.exec_params("SELECT name, owner, " + millisOf("created_at") +
-                                          " FROM gateway.buckets WHERE owner = $1 ORDER BY name",
-                                      owner);
+    pqxx::result rows = w.exec_params(
+        "SELECT " + kBucketColumns + " FROM gateway.buckets WHERE owner = $1 ORDER BY name", owner);
     Out out;
     for (const auto& r : rows) out.push_back(bucketFrom(r));
     return out;
@@ -177,6 +265,9 @@ Status PgMetadataStore::deleteBucket(const std::string& name) {
     if (exists.empty()) return s3Error("NoSuchBucket", "The specified bucket does not exist");
     pqxx::result any =
         w.exec_params("SELECT 1 FROM gateway.objects WHERE bucket = $1 LIMIT 1", name);
+    if (any.empty()) {
+      any = w.exec_params("SELECT 1 FROM gateway.object_versions WHERE bucket = $1 LIMIT 1", name);
+    }
     if (!any.empty()) {
       return s3Error("BucketNotEmpty", "The bucket you tried to delete is not empty");
     }
@@ -202,29 +293,113 @@ Result<ObjectRecord> PgMetadataStore::getObject(const std::string& bucket, const
   });
 }
 
-Result<std::optional<std::string>> PgMetadataStore::putObject(const ObjectRecord& o,
-                                                              const PutCondition& condition) {
-  using Out = std::optional<std::string>;
-  return pool_->with<Out>([&](Conn& c) -> Result<Out> {
+Status PgMetadataStore::setBucketVersioning(const std::string& name, Versioning versioning) {
+  return pool_->withStatus([&](Conn& c) -> Status {
     pqxx::work w(c);
-    Result<Out> previous = upsertObject(w, o, condition);
-    if (previous.ok()) w.commit();
-    return previous;
+    pqxx::result row =
+        w.exec_params("UPDATE gateway.buckets SET versioning = $2 WHERE name = $1 RETURNING 1",
+                      name, versioning == Versioning::kEnabled ? "Enabled" : "Suspended");
+    if (row.empty()) return noSuchBucket();
+    w.commit();
+    return okStatus();
   });
 }
 
-Result<std::optional<std::string>> PgMetadataStore::deleteObject(const std::string& bucket,
-                                                                 const std::string& key) {
-  using Out = std::optional<std::string>;
-  return pool_->with<Out>([&](Conn& c) -> Result<Out> {
-    pqxx::work w(c);
-    w.exec_params("SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))", bucket, key);
+Result<ObjectRecord> PgMetadataStore::getObjectVersion(const std::string& bucket,
+                                                       const std::string& key,
+                                                       const std::string& version_id) {
+  return pool_->with<ObjectRecord>([&](Conn& c) -> Result<ObjectRecord> {
+    pqxx::read_transaction w(c);
     pqxx::result row = w.exec_params(
-        "DELETE FROM gateway.objects WHERE bucket = $1 AND key = $2 RETURNING data_id", bucket,
+        "SELECT " + kCurrentColumns +
+            " FROM gateway.objects WHERE bucket = $1 AND key = $2 AND version_id = $3 "
+            "UNION ALL SELECT " +
+            kObjectColumns +
+            ", delete_marker, false FROM gateway.object_versions WHERE bucket = $1 AND key = $2 "
+            "AND version_id = $3",
+        bucket, key, version_id);
+    if (row.empty()) return s3Error("NoSuchVersion", "The specified version does not exist.");
+    ObjectRecord o = objectFrom(row[0]);
+    if (!o.is_latest) {
+      // A delete marker is the latest version when nothing newer exists.
+      pqxx::result newer = w.exec_params(
+          "SELECT 1 FROM gateway.objects WHERE bucket = $1 AND key = $2 UNION ALL SELECT 1 FROM "
+          "gateway.object_versions WHERE bucket = $1 AND key = $2 AND seq > $3",
+          bucket, key, o.seq);
+      o.is_latest = newer.empty();
+    }
+    return o;
+  });
+}
+
+Result<PutOutcome> PgMetadataStore::putObject(const ObjectRecord& o,
+                                              const PutCondition& condition) {
+  return pool_->with<PutOutcome>([&](Conn& c) -> Result<PutOutcome> {
+    pqxx::work w(c);
+    Result<PutOutcome> outcome = upsertObject(w, o, condition);
+    if (outcome.ok()) w.commit();
+    return outcome;
+  });
+}
+
+Result<DeleteOutcome> PgMetadataStore::deleteObject(const std::string& bucket,
+                                                    const std::string& key,
+                                                    const std::optional<std::string>& version_id,
+                                                    const std::string& marker_version_id,
+                                                    std::int64_t now_ms) {
+  return pool_->with<DeleteOutcome>([&](Conn& c) -> Result<DeleteOutcome> {
+    pqxx::work w(c);
+    lockKey(w, bucket, key);
+    Result<Versioning> versioning = lockedVersioning(w, bucket);
+    if (!versioning.ok()) return versioning.error();
+    DeleteOutcome out;
+    if (version_id) {
+      pqxx::result current = w.exec_params(
+          "DELETE FROM gateway.objects WHERE bucket = $1 AND key = $2 AND version_id = $3 "
+          "RETURNING data_id",
+          bucket, key, *version_id);
+      pqxx::result other = w.exec_params(
+          "DELETE FROM gateway.object_versions WHERE bucket = $1 AND key = $2 AND "
+          "version_id = $3 RETURNING data_id, delete_marker",
+          bucket, key, *version_id);
+      for (const auto& r : current) out.unreferenced.push_back(r[0].as<std::string>());
+      for (const auto& r : other) {
+        if (!r[0].is_null()) out.unreferenced.push_back(r[0].as<std::string>());
+        out.delete_marker = r[1].as<bool>();
+      }
+      out.version_id = *version_id;
+      promoteNewest(w, bucket, key);
+      w.commit();
+      return out;
+    }
+    pqxx::result current = w.exec_params(
+        "SELECT data_id, version_id FROM gateway.objects WHERE bucket = $1 AND key = $2", bucket,
         key);
+    if (*versioning == Versioning::kUnversioned) {
+      w.exec_params0("DELETE FROM gateway.objects WHERE bucket = $1 AND key = $2", bucket, key);
+      w.commit();
+      if (!current.empty()) out.unreferenced.push_back(current[0][0].as<std::string>());
+      return out;
+    }
+    out.version_id = *versioning == Versioning::kEnabled ? marker_version_id : "null";
+    out.delete_marker = true;
+    if (!current.empty()) {
+      if (current[0][1].as<std::string>() == "null" && out.version_id == "null") {
+        out.unreferenced.push_back(current[0][0].as<std::string>());
+      } else {
+        w.exec_params0(kArchiveCurrent, bucket, key);
+      }
+      w.exec_params0("DELETE FROM gateway.objects WHERE bucket = $1 AND key = $2", bucket, key);
+    }
+    if (out.version_id == "null") dropNullVersion(w, bucket, key, out.unreferenced);
+    w.exec_params0(
+        "INSERT INTO gateway.object_versions (bucket, key, version_id, seq, delete_marker, size, "
+        "etag, content_type, data_id, last_modified) VALUES ($1, $2, $3, "
+        "nextval('gateway.version_seq'), true, 0, '', '', NULL, "
+        "to_timestamp($4::bigint / 1000.0))",
+        bucket, key, out.version_id, now_ms);
     w.commit();
-    if (row.empty()) return Out{};
-    return Out{row[0][0].as<std::string>()};
+    return out;
   });
 }
 
@@ -240,6 +415,38 @@ Result<std::vector<ObjectRecord>> PgMetadataStore::listObjects(const std::string
                                           " FROM gateway.objects WHERE bucket = $1 AND key " + cmp +
                                           " $2 AND key >= $3 AND key LIKE $4 ORDER BY key LIMIT $5",
                                       bucket, from, prefix, likePrefix(prefix), limit);
+    Out out;
+    out.reserve(rows.size());
+    for (const auto& r : rows) out.push_back(objectFrom(r));
+    return out;
+  });
+}
+
+Result<std::vector<ObjectRecord>> PgMetadataStore::listObjectVersions(const std::string& bucket,
+                                                                      const std::string& prefix,
+                                                                      const VersionCursor& cursor,
+                                                                      int limit) {
+  using Out = std::vector<ObjectRecord>;
+  return pool_->with<Out>([&](Conn& c) -> Result<Out> {
+    pqxx::read_transaction w(c);
+    // $2 key, $3 seq: keys after $2, or (with a seq) older versions of $2 itself.
+    std::string position;
+    if (cursor.after_seq) {
+      position = "(key > $2 OR (key = $2 AND seq < $3))";
+    } else {
+      position =
+          std::string("key ") + (cursor.inclusive ? ">=" : ">") + " $2 AND $3::bigint IS NOT NULL";
+    }
+    const std::string where =
+        " WHERE bucket = $1 AND " + position + " AND key >= $4 AND key LIKE $5";
+    pqxx::result rows = w.exec_params(
+        "SELECT " + kCurrentColumns + " FROM gateway.objects" + where + " UNION ALL SELECT " +
+            kObjectColumns +
+            ", delete_marker, NOT EXISTS (SELECT 1 FROM gateway.objects o WHERE o.bucket = "
+            "v.bucket AND o.key = v.key) AND seq = (SELECT max(seq) FROM gateway.object_versions "
+            "x WHERE x.bucket = v.bucket AND x.key = v.key) FROM gateway.object_versions v" +
+            where + " ORDER BY 2, 12 DESC LIMIT $6",
+        bucket, cursor.key, cursor.after_seq.value_or(0), prefix, likePrefix(prefix), limit);
     Out out;
     out.reserve(rows.size());
     for (const auto& r : rows) out.push_back(objectFrom(r));
@@ -325,24 +532,21 @@ Result<std::vector<PartRecord>> PgMetadataStore::listParts(const std::string& up
   });
 }
 
-Result<std::vector<std::string>> PgMetadataStore::completeUpload(const std::string& upload_id,
-                                                                 const ObjectRecord& object) {
-  using Out = std::vector<std::string>;
-  return pool_->with<Out>([&](Conn& c) -> Result<Out> {
+Result<PutOutcome> PgMetadataStore::completeUpload(const std::string& upload_id,
+                                                   const ObjectRecord& object) {
+  return pool_->with<PutOutcome>([&](Conn& c) -> Result<PutOutcome> {
     pqxx::work w(c);
     pqxx::result upload = w.exec_params(
         "SELECT 1 FROM gateway.multipart_uploads WHERE upload_id = $1 FOR UPDATE", upload_id);
     if (upload.empty()) return noSuchUpload();
-    Result<std::optional<std::string>> previous = upsertObject(w, object, PutCondition{});
-    if (!previous.ok()) return previous.error();
+    Result<PutOutcome> outcome = upsertObject(w, object, PutCondition{});
+    if (!outcome.ok()) return outcome.error();
     pqxx::result parts = w.exec_params(
         "DELETE FROM gateway.multipart_parts WHERE upload_id = $1 RETURNING data_id", upload_id);
     w.exec_params0("DELETE FROM gateway.multipart_uploads WHERE upload_id = $1", upload_id);
     w.commit();
-    Out unreferenced;
-    for (const auto& r : parts) unreferenced.push_back(r[0].as<std::string>());
-    if (previous->has_value()) unreferenced.push_back(**previous);
-    return unreferenced;
+    for (const auto& r : parts) outcome->unreferenced.push_back(r[0].as<std::string>());
+    return outcome;
   });
 }
 

@@ -16,22 +16,30 @@ class PgMetadataStore final : public MetadataStore {
   Result<BucketRecord> getBucket(const std::string& name) override;
   Result<std::vector<BucketRecord>> listBuckets(const std::string& owner) override;
   Status deleteBucket(const std::string& name) override;
+  Status setBucketVersioning(const std::string& name, Versioning versioning) override;
 
   Result<ObjectRecord> getObject(const std::string& bucket, const std::string& key) override;
-  Result<std::optional<std::string>> putObject(const ObjectRecord& object,
-                                               const PutCondition& condition) override;
-  Result<std::optional<std::string>> deleteObject(const std::string& bucket,
-                                                  const std::string& key) override;
+  Result<ObjectRecord> getObjectVersion(const std::string& bucket, const std::string& key,
+                                        const std::string& version_id) override;
+  Result<PutOutcome> putObject(const ObjectRecord& object, const PutCondition& condition) override;
+  Result<DeleteOutcome> deleteObject(const std::string& bucket, const std::string& key,
+                                     const std::optional<std::string>& version_id,
+                                     const std::string& marker_version_id,
+                                     std::int64_t now_ms) override;
   Result<std::vector<ObjectRecord>> listObjects(const std::string& bucket,
                                                 const std::string& prefix, const std::string& from,
                                                 bool inclusive, int limit) override;
+  Result<std::vector<ObjectRecord>> listObjectVersions(const std::string& bucket,
+                                                       const std::string& prefix,
+                                                       const VersionCursor& cursor,
+                                                       int limit) override;
 
   Status createUpload(const MultipartUploadRecord& upload) override;
   Result<MultipartUploadRecord> getUpload(const std::string& upload_id) override;
   Result<std::optional<std::string>> putPart(const PartRecord& part) override;
   Result<std::vector<PartRecord>> listParts(const std::string& upload_id) override;
-  Result<std::vector<std::string>> completeUpload(const std::string& upload_id,
-                                                  const ObjectRecord& object) override;
+  Result<PutOutcome> completeUpload(const std::string& upload_id,
+                                    const ObjectRecord& object) override;
   Result<std::vector<std::string>> abortUpload(const std::string& upload_id) override;
 
   Status insertAccessKey(const AccessKeyRow& row) override;

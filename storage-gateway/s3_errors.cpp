@@ -42,6 +42,7 @@ const std::map<std::string, Entry>& table() {
       {"NoSuchBucket", {404, ErrorCode::kNotFound}},
       {"NoSuchKey", {404, ErrorCode::kNotFound}},
       {"NoSuchUpload", {404, ErrorCode::kNotFound}},
+      {"NoSuchVersion", {404, ErrorCode::kNotFound}},
       {"NotImplemented", {501, ErrorCode::kFailedPrecondition}},
       {"PreconditionFailed", {412, ErrorCode::kFailedPrecondition}},
       {"RequestTimeTooSkewed", {403, ErrorCode::kUnauthenticated}},

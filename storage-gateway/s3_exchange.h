@@ -4,7 +4,9 @@
 
 #include <cstdint>
 #include <istream>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "common/clock.h"
 #include "common/log.h"
@@ -99,6 +101,26 @@ Status completeMultipartUpload(S3Deps& deps, S3Exchange& ex, const S3Request& re
                                const AuthContext& auth);
 Status abortMultipartUpload(S3Deps& deps, S3Exchange& ex, const S3Request& req,
                             const AuthContext& auth);
+
+// Copy and batch delete (copy_delete_ops.cpp).
+Status copyObject(S3Deps& deps, S3Exchange& ex, const S3Request& req, const AuthContext& auth);
+Status deleteObjects(S3Deps& deps, S3Exchange& ex, const S3Request& req, const AuthContext& auth);
+// Versioning (versioning_ops.cpp).
+Status putBucketVersioning(S3Deps& deps, S3Exchange& ex, const S3Request& req,
+                           const AuthContext& auth);
+Status getBucketVersioning(S3Deps& deps, S3Exchange& ex, const S3Request& req,
+                           const AuthContext& auth);
+Status listObjectVersions(S3Deps& deps, S3Exchange& ex, const S3Request& req,
+                          const AuthContext& auth);
+
+// A fresh version id (32 characters, unique with overwhelming probability).
+std::string newVersionId(S3Deps& deps);
+// Removes data ids that are no longer referenced, logging (not failing) on error.
+void removeUnreferenced(S3Deps& deps, const std::vector<std::string>& ids);
+// Deletes one object or version (DeleteObject and each key of DeleteObjects); the authorization
+// was checked by the caller.
+Result<DeleteOutcome> deleteOne(S3Deps& deps, const std::string& bucket, const std::string& key,
+                                const std::optional<std::string>& version_id);
 
 // GET/HEAD preconditions (If-Match, If-None-Match, If-Modified-Since, If-Unmodified-Since)
 // against object: 200 (serve it), 304 (not modified) or PreconditionFailed.

@@ -1,0 +1,276 @@
+// CopyObject and DeleteObjects. A copy streams the source's bytes into new data (so the copy
+// lives on when the source is deleted) and commits like a PUT; a batch delete runs DeleteObject
+// per key and reports each key's outcome.
+#include <Poco/MD5Engine.h>
+
+#include <algorithm>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/crypto.h"
+#include "common/sigv4.h"
+#include "storage-gateway/body_receiver.h"
+#include "storage-gateway/checksums.h"
+#include "storage-gateway/s3_errors.h"
+#include "storage-gateway/s3_exchange.h"
+#include "storage-gateway/s3_names.h"
+#include "storage-gateway/s3_xml_bodies.h"
+
+namespace dcloud::gateway {
+namespace {
+
+constexpr std::size_t kCopyBufferBytes = 256 * 1024;
+constexpr std::size_t kMaxDeleteBodyBytes = 2 * 1024 * 1024;
+constexpr const char* kDefaultContentType = "binary/octet-stream";
+
+struct CopySource {
+  std::string bucket;
+  std::string key;
+  std::optional<std::string> version_id;
+};
+
+// x-amz-copy-source: "[/]bucket/key[?versionId=v]", URL-encoded.
+Result<CopySource> parseCopySource(const std::string& header) {
+  const Error invalid = s3Error("InvalidArgument",
+                                "Copy Source must mention the source bucket "
+                                "and key: sourcebucket/sourcekey");
+  std::string text = header;
+  CopySource source;
+  const std::size_t q = text.find('?');
+  if (q != std::string::npos) {
+    const std::string query = text.substr(q + 1);
+    text = text.substr(0, q);
+    if (query.rfind("versionId=", 0) != 0) return invalid;
+    Result<std::string> version = uriDecode(query.substr(10));
+    if (!version.ok() || version->empty()) return invalid;
+    source.version_id = *version;
+  }
+  Result<std::string> decoded = uriDecode(text);
+  if (!decoded.ok()) return invalid;
+  std::string path = *decoded;
+  if (!path.empty() && path[0] == '/') path.erase(0, 1);
+  const std::size_t slash = path.find('/');
+  if (slash == std::string::npos || slash == 0 || slash + 1 == path.size()) return invalid;
+  source.bucket = path.substr(0, slash);
+  source.key = path.substr(slash + 1);
+  return source;
+}
+
+// The x-amz-copy-source-if-* headers, judged like GET's conditions on the source; a copy has no
+// 304, every failed condition is PreconditionFailed.
+Status checkCopySourceConditions(const S3Request& req, const ObjectRecord& source) {
+  S3Request probe;
+  for (const char* name :
+       {"if-match", "if-none-match", "if-modified-since", "if-unmodified-since"}) {
+    const std::string header = std::string("x-amz-copy-source-") + name;
+    if (req.hasHeader(header)) probe.headers[name] = req.header(header);
+  }
+  if (probe.headers.empty()) return okStatus();
+  Result<int> verdict = evaluateConditions(probe, source);
+  if (!verdict.ok()) return verdict.error();
+  if (*verdict != 200) {
+    return s3Error("PreconditionFailed",
+                   "At least one of the pre-conditions you specified did not hold");
+  }
+  return okStatus();
+}
+
+// DeleteObjects must carry Content-MD5 or an x-amz-checksum-* header, and it must match.
+Status checkDeleteBodyDigest(const S3Request& req, const AuthContext& auth,
+                             const std::string& body) {
+  if (auth.payload_mode == PayloadMode::kSha256 && sha256Hex(body) != auth.payload_sha256) {
+    return s3Error("XAmzContentSHA256Mismatch",
+                   "The provided 'x-amz-content-sha256' header does not match what was computed.");
+  }
+  bool digest = false;
+  if (req.hasHeader("content-md5")) {
+    Result<std::string> raw = base64Decode(req.header("content-md5"));
+    if (!raw.ok() || raw->size() != 16) {
+      return s3Error("InvalidDigest", "The Content-MD5 you specified is not valid.");
+    }
+    Poco::MD5Engine md5;
+    md5.update(body.data(), body.size());
+    const Poco::DigestEngine::Digest& d = md5.digest();
+    if (std::string(d.begin(), d.end()) != *raw) {
+      return s3Error("BadDigest", "The Content-MD5 you specified did not match what we received.");
+    }
+    digest = true;
+  }
+  for (const auto& [name, value] : req.headers) {
+    std::optional<ChecksumAlgorithm> algorithm = checksumFromHeader(name);
+    if (!algorithm) continue;
+    if (checksumBase64(*algorithm, body) != value) {
+      return s3Error("BadDigest", "The " + checksumName(*algorithm) +
+                                      " you specified did not match the calculated checksum.");
+    }
+    digest = true;
+  }
+  if (!digest) {
+    return s3Error("InvalidRequest", "Missing required header for this request: Content-MD5");
+  }
+  return okStatus();
+}
+
+}  // namespace
+
+Status copyObject(S3Deps& deps, S3Exchange& ex, const S3Request& req, const AuthContext& auth) {
+  ex.record().operation = "CopyObject";
+  DCLOUD_TRY(validateObjectKey(req.key));
+  Result<CopySource> source = parseCopySource(req.header("x-amz-copy-source"));
+  if (!source.ok()) return source.error();
+  const std::string directive =
+      req.hasHeader("x-amz-metadata-directive") ? req.header("x-amz-metadata-directive") : "COPY";
+  if (directive != "COPY" && directive != "REPLACE") {
+    return s3Error("InvalidArgument", "Unknown metadata directive.");
+  }
+  Result<BucketRecord> source_bucket =
+      authorizeBucket(deps, auth, source->bucket, Operation::kGetObject, source->key);
+  if (!source_bucket.ok()) return source_bucket.error();
+  Result<BucketRecord> bucket =
+      authorizeBucket(deps, auth, req.bucket, Operation::kPutObject, req.key);
+  if (!bucket.ok()) return bucket.error();
+  if (source->bucket == req.bucket && source->key == req.key && !source->version_id &&
+      directive == "COPY") {
+    return s3Error("InvalidRequest",
+                   "This copy request is illegal because it is trying to copy an object to itself "
+                   "without changing the object's metadata, storage class, website redirect "
+                   "location or encryption attributes.");
+  }
+  Result<std::map<std::string, std::string>> meta = userMetadata(req);
+  if (!meta.ok()) return meta.error();
+  Result<PutCondition> condition = putCondition(req);
+  if (!condition.ok()) return condition.error();
+
+  Result<ObjectRecord> found =
+      source->version_id
+          ? deps.metadata.getObjectVersion(source->bucket, source->key, *source->version_id)
+          : deps.metadata.getObject(source->bucket, source->key);
+  if (!found.ok()) return found.error();
+  if (found->delete_marker) {
+    return s3Error("InvalidRequest",
+                   "The source of a copy request may not specifically refer to a delete marker "
+                   "by version id.");
+  }
+  DCLOUD_TRY(checkCopySourceConditions(req, *found));
+  if (found->size > kMaxSinglePutBytes) {
+    return s3Error("InvalidRequest",
+                   "The specified copy source is larger than the maximum allowable size for a "
+                   "copy source: 5368709120");
+  }
+  Result<std::unique_ptr<ObjectReader>> reader = deps.objects.open(found->data_id);
+  if (!reader.ok()) {
+    // Replaced or deleted between the metadata read and the open.
+    if (reader.error().code == ErrorCode::kNotFound) {
+      return s3Error("NoSuchKey", "The specified key does not exist.");
+    }
+    return reader.error();
+  }
+  Result<std::unique_ptr<ObjectWriter>> writer = deps.objects.create();
+  if (!writer.ok()) return writer.error();
+  Poco::MD5Engine md5;
+  std::vector<char> buf(kCopyBufferBytes);
+  std::int64_t copied = 0;
+  for (;;) {
+    Result<std::size_t> got = (*reader)->read(buf.data(), buf.size());
+    if (!got.ok()) return got.error();
+    if (*got == 0) break;
+    md5.update(buf.data(), *got);
+    DCLOUD_TRY((*writer)->write(buf.data(), *got));
+    copied += static_cast<std::int64_t>(*got);
+  }
+  if (copied != found->size) return internalError("copy source data has the wrong size");
+  DCLOUD_TRY((*writer)->finish());
+
+  ObjectRecord record;
+  record.bucket = req.bucket;
+  record.key = req.key;
+  record.size = copied;
+  record.etag = Poco::DigestEngine::digestToHex(md5.digest());
+  // The bytes are the same, so the source's full-object checksum still holds.
+  record.checksum_algorithm = found->checksum_algorithm;
+  record.checksum_value = found->checksum_value;
+  if (directive == "COPY") {
+    record.content_type = found->content_type;
+    record.user_metadata = found->user_metadata;
+  } else {
+    record.content_type =
+        req.hasHeader("content-type") ? req.header("content-type") : kDefaultContentType;
+    record.user_metadata = std::move(*meta);
+  }
+  record.data_id = (*writer)->id();
+  record.last_modified_ms = deps.clock.nowMillis();
+  record.version_id = newVersionId(deps);
+  Result<PutOutcome> outcome = deps.metadata.putObject(record, *condition);
+  if (!outcome.ok()) {
+    removeUnreferenced(deps, {record.data_id});
+    return outcome.error();
+  }
+  removeUnreferenced(deps, outcome->unreferenced);
+  if (source_bucket->versioning != Versioning::kUnversioned || source->version_id) {
+    ex.setHeader("x-amz-copy-source-version-id", found->version_id);
+  }
+  if (bucket->versioning != Versioning::kUnversioned) {
+    ex.setHeader("x-amz-version-id", outcome->version_id);
+  }
+  ex.sendXml(200, copyObjectResultXml(record.etag, record.last_modified_ms));
+  return okStatus();
+}
+
+Status deleteObjects(S3Deps& deps, S3Exchange& ex, const S3Request& req, const AuthContext& auth) {
+  ex.record().operation = "DeleteObjects";
+  if (isStreamingPayload(auth.payload_mode)) {
+    return s3Error("NotImplemented", "DeleteObjects takes a plain (not aws-chunked) body.");
+  }
+  // The bucket's existence and owner; each key's scope is checked below.
+  if (!isValidBucketName(req.bucket)) {
+    return s3Error("NoSuchBucket", "The specified bucket does not exist");
+  }
+  Result<BucketRecord> bucket = deps.metadata.getBucket(req.bucket);
+  if (!bucket.ok()) return bucket.error();
+  if (bucket->owner != auth.principal) return s3Error("AccessDenied", "Access Denied");
+  Result<std::string> body = readSmallBody(ex, kMaxDeleteBodyBytes);
+  if (!body.ok()) return body.error();
+  DCLOUD_TRY(checkDeleteBodyDigest(req, auth, *body));
+  Result<DeleteObjectsBody> parsed = parseDeleteObjects(*body);
+  if (!parsed.ok()) return parsed.error();
+
+  std::vector<DeleteResultEntry> entries;
+  entries.reserve(parsed->objects.size());
+  for (const DeleteObjectsBody::Entry& object : parsed->objects) {
+    DeleteResultEntry entry;
+    entry.key = object.key;
+    entry.version_id = object.version_id.value_or("");
+    auto fail = [&](const Error& error) {
+      const S3ErrorInfo info = s3ErrorInfo(error);
+      entry.error_code = info.code;
+      entry.error_message = info.code == "InternalError"
+                                ? "We encountered an internal error. Please try again."
+                                : error.message;
+    };
+    Status valid = validateObjectKey(object.key);
+    if (!valid.ok()) {
+      fail(valid.error());
+    } else if (!scopeAllows(auth.scope, Operation::kDeleteObject, req.bucket, object.key)) {
+      fail(s3Error("AccessDenied", "Access Denied"));
+    } else {
+      Result<DeleteOutcome> outcome = deleteOne(deps, req.bucket, object.key, object.version_id);
+      if (!outcome.ok()) {
+        if (outcome.error().code == ErrorCode::kInternal) {
+          deps.log.error("delete of " + req.bucket + "/" + object.key +
+                         " failed: " + outcome.error().toString());
+        }
+        fail(outcome.error());
+      } else if (outcome->delete_marker) {
+        entry.delete_marker = true;
+        entry.delete_marker_version_id = outcome->version_id;
+      }
+    }
+    entries.push_back(std::move(entry));
+  }
+  ex.sendXml(200, deleteResultXml(entries, parsed->quiet));
+  return okStatus();
+}
+
+}  // namespace dcloud::gateway
