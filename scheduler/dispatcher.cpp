@@ -1,12 +1,23 @@
 #include "scheduler/dispatcher.h"
 
+#include <algorithm>
 #include <chrono>
+#include <string_view>
+#include <unordered_set>
+
+#include "common/random.h"
 
 namespace dcloud::scheduler {
 
 Dispatcher::Dispatcher(DispatcherConfig config, SchedulerStore& store, WorkerSignals& signals,
                        const Clock& clock, MetricsRegistry& metrics)
-    : config_(config), store_(store), signals_(signals), clock_(clock), metrics_(metrics) {}
+    : config_(std::move(config)),
+      store_(store),
+      signals_(signals),
+      clock_(clock),
+      metrics_(metrics) {
+  if (config_.instance_id.empty()) config_.instance_id = SecureRandom::instance().uuid();
+}
 
 Dispatcher::~Dispatcher() {
   stop();
@@ -32,35 +43,122 @@ void Dispatcher::trigger() {
   {
     std::lock_guard lock(mutex_);
     triggered_ = true;
+    reload_requested_ = true;
   }
   cv_.notify_all();
 }
 
+void Dispatcher::triggerFreed() {
+  {
+    std::lock_guard lock(mutex_);
+    triggered_ = true;
+  }
+  cv_.notify_all();
+}
+
+Result<bool> Dispatcher::ensureLeadership() {
+  std::lock_guard lock(lease_mutex_);
+  const std::int64_t now = clock_.nowMillis();
+  if (token_ != 0 && now < lease_until_ && now - renewed_at_ < config_.leader_renew_millis) {
+    return true;
+  }
+  auto token = store_.acquireLeadership(config_.instance_id, now, config_.leader_ttl_millis);
+  if (!token.ok()) {
+    // Unknown: keep planning only while the lease we hold is certainly valid; the fence refuses
+    // our bookings anyway once someone else holds it.
+    if (now >= lease_until_) token_ = 0;
+    return token.error();
+  }
+  const std::int64_t before = token_;
+  if (!token->has_value()) {
+    if (before != 0) log_.warn("lost the leader lease to another scheduler");
+    token_ = 0;
+    return false;
+  }
+  token_ = **token;
+  lease_until_ = now + config_.leader_ttl_millis;
+  renewed_at_ = now;
+  if (before != token_) {
+    log_.info("leading (fencing token " + std::to_string(token_.load()) + ")");
+    metrics_.counter("dcloud_scheduler_leader_changes_total", "Leader leases taken").inc();
+  }
+  return true;
+}
+
 Result<int> Dispatcher::planOnce() {
+  return planRound(true);
+}
+
+Result<int> Dispatcher::planRound(bool reload) {
+  auto leading = ensureLeadership();
+  if (!leading.ok()) return leading.error();
+  if (!*leading) {
+    queue_.clear();
+    return 0;
+  }
+  // Round timings (real time: this is measurement, not logic) go to the log.
+  const auto started = std::chrono::steady_clock::now();
   auto offers = store_.loadOffers();
   if (!offers.ok()) return offers.error();
   if (offers->empty()) return 0;
-  auto queue = store_.pendingTasks(config_.pending_batch);
-  if (!queue.ok()) return queue.error();
-  if (queue->empty()) return 0;
+  const auto loaded = std::chrono::steady_clock::now();
+  std::int64_t free_cores = 0;
+  for (const auto& o : *offers) free_cores += std::max(0, o.free.cores);
+  // Reloading costs a sort of every pending task in SQL: between reloads a round plans what is
+  // left of the last load, unless that is fewer tasks than the free cores could take.
+  if (reload || (queue_truncated_ && static_cast<std::int64_t>(queue_.size()) < free_cores)) {
+    auto queue = store_.pendingTasks(config_.pending_batch);
+    if (!queue.ok()) return queue.error();
+    queue_ = std::move(*queue);
+    queue_truncated_ = static_cast<int>(queue_.size()) >= config_.pending_batch;
+  }
+  if (queue_.empty()) return 0;
+  const auto queued = std::chrono::steady_clock::now();
   core::PlanOptions options;
   options.now_ms = clock_.nowMillis();
-  std::vector<core::Booking> bookings = core::planBookings(*queue, *offers, options);
+  std::vector<core::Booking> bookings = core::planBookings(queue_, *offers, options);
   if (bookings.empty()) return 0;
-  auto woken = store_.commitBookings(bookings);
-  if (!woken.ok()) return woken.error();
-  for (const auto& worker : *woken) {
-    Status s = signals_.wake(worker);
-    if (!s.ok()) log_.warn("cannot wake worker " + worker + ": " + s.error().message);
+  {
+    // Booked or fenced off by the commit below: either way no longer ours to plan.
+    std::unordered_set<std::string_view> booked;
+    for (const auto& b : bookings) booked.insert(b.task_id);
+    std::vector<core::QueuedTask> rest;
+    rest.reserve(queue_.size() - std::min(queue_.size(), bookings.size()));
+    for (auto& t : queue_) {
+      if (!booked.count(t.task_id)) rest.push_back(std::move(t));
+    }
+    queue_ = std::move(rest);
   }
+  auto woken = store_.commitBookings(bookings, token_);
+  if (!woken.ok()) {
+    if (woken.error().code == ErrorCode::kConflict) {
+      std::lock_guard lock(lease_mutex_);
+      token_ = 0;  // fenced: someone else leads now
+    }
+    queue_.clear();
+    queue_truncated_ = true;
+    return woken.error();
+  }
+  // Workers poll the database now and then anyway: a lost wake-up only delays them.
+  Status s = signals_.wakeAll(*woken);
+  if (!s.ok()) log_.warn("cannot wake workers: " + s.error().message);
   metrics_.counter("dcloud_scheduler_bookings_total", "Tasks booked onto workers")
       .inc(static_cast<double>(bookings.size()));
+  const auto millis = [](auto from, auto to) {
+    return std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(to - from).count());
+  };
+  const auto done = std::chrono::steady_clock::now();
   log_.info("booked " + std::to_string(bookings.size()) + " task(s) onto " +
-            std::to_string(woken->size()) + " worker(s)");
+            std::to_string(woken->size()) + " worker(s) in " + millis(started, done) +
+            " ms (offers " + millis(started, loaded) + ", queue " + millis(loaded, queued) +
+            ", plan and commit " + millis(queued, done) + ")");
   return static_cast<int>(bookings.size());
 }
 
 Result<int> Dispatcher::reapOnce() {
+  auto leading = ensureLeadership();
+  if (!leading.ok()) return leading.error();
+  if (!*leading) return 0;
   const std::int64_t now = clock_.nowMillis();
   if (now < redis_trouble_until_) return 0;  // heartbeats may have been lost with Redis
   auto alive = store_.aliveWorkerIds();
@@ -87,12 +185,17 @@ Result<int> Dispatcher::reapOnce() {
 void Dispatcher::run() {
   log_.info("started");
   while (true) {
+    bool reload = true;
     {
       std::unique_lock lock(mutex_);
-      cv_.wait_for(lock, std::chrono::milliseconds(config_.plan_interval_millis),
-                   [&] { return triggered_ || stopping_; });
+      // A round on the timer (nothing triggered) reloads: it catches what other schedulers'
+      // APIs changed.
+      const bool woken = cv_.wait_for(lock, std::chrono::milliseconds(config_.plan_interval_millis),
+                                      [&] { return triggered_ || stopping_; });
       if (stopping_) break;
+      reload = !woken || reload_requested_;
       triggered_ = false;
+      reload_requested_ = false;
     }
     const std::int64_t now = clock_.nowMillis();
     if (now - last_reap_ >= config_.reap_interval_millis) {
@@ -103,7 +206,7 @@ void Dispatcher::run() {
       else if (*reaped > 0)
         trigger();
     }
-    auto planned = planOnce();
+    auto planned = planRound(reload);
     if (!planned.ok()) log_.warn("planning failed: " + planned.error().message);
   }
   log_.info("stopped");

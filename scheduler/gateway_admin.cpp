@@ -1,5 +1,8 @@
 #include "scheduler/gateway_admin.h"
 
+#include <algorithm>
+#include <iterator>
+
 namespace dcloud::scheduler {
 
 Status HttpGatewayAdmin::ensureBucket(const std::string& owner, const std::string& bucket) {
@@ -46,6 +49,35 @@ Result<ScopedCredentials> HttpGatewayAdmin::credentials(const std::string& princ
   out.secret_key = *sk;
   out.expires_at_ms = exp.ok() ? exp->value_or(0) : 0;
   return out;
+}
+
+Result<ScopedCredentials> CachingGatewayAdmin::credentials(const std::string& principal,
+                                                           const std::string& bucket,
+                                                           const std::vector<S3Grant>& grants,
+                                                           std::int64_t ttl_seconds) {
+  std::string key = principal + "\n" + bucket + "\n" + std::to_string(ttl_seconds);
+  for (const auto& g : grants) key += "\n" + g.access + " " + g.prefix;
+  const std::int64_t window = std::min(reuse_window_ms_, ttl_seconds * 1000 / 2);
+  {
+    std::lock_guard lock(mutex_);
+    const std::int64_t now = clock_.nowMillis();
+    auto it = cache_.find(key);
+    if (it != cache_.end() && it->second.expires_at_ms - now >= ttl_seconds * 1000 - window) {
+      return it->second;
+    }
+  }
+  // Minted outside the lock: a slow gateway must not stall leases of other jobs.
+  auto minted = inner_.credentials(principal, bucket, grants, ttl_seconds);
+  if (!minted.ok() || minted->expires_at_ms <= 0) return minted;
+  std::lock_guard lock(mutex_);
+  const std::int64_t now = clock_.nowMillis();
+  if (cache_.size() >= 10'000) {
+    for (auto it = cache_.begin(); it != cache_.end();) {
+      it = it->second.expires_at_ms <= now ? cache_.erase(it) : std::next(it);
+    }
+  }
+  cache_[key] = *minted;
+  return minted;
 }
 
 }  // namespace dcloud::scheduler

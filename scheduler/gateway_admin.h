@@ -3,9 +3,12 @@
 // mint short-lived S3 credentials limited to one job's input and output prefixes.
 
 #include <cstdint>
+#include <map>
+#include <mutex>
 #include <string>
 #include <vector>
 
+#include "common/clock.h"
 #include "common/http_client.h"
 #include "common/result.h"
 
@@ -43,6 +46,31 @@ class HttpGatewayAdmin final : public GatewayAdmin {
 
  private:
   ApiClient client_;
+};
+
+// Reuses credentials minted for the same principal, bucket, grants and ttl while they remain
+// valid for most of the ttl asked for (at least ttl minus reuse_window_ms): every task of a job has
+// the same scope, so the gateway mints once per job every few minutes instead of once per lease,
+// which keeps it off the lease path. expires_at_ms is compared with `clock`; the gateway's clock
+// must roughly agree (both are wall clocks in production).
+class CachingGatewayAdmin final : public GatewayAdmin {
+ public:
+  CachingGatewayAdmin(GatewayAdmin& inner, const Clock& clock,
+                      std::int64_t reuse_window_ms = 300'000)
+      : inner_(inner), clock_(clock), reuse_window_ms_(reuse_window_ms) {}
+  Status ensureBucket(const std::string& owner, const std::string& bucket) override {
+    return inner_.ensureBucket(owner, bucket);
+  }
+  Result<ScopedCredentials> credentials(const std::string& principal, const std::string& bucket,
+                                        const std::vector<S3Grant>& grants,
+                                        std::int64_t ttl_seconds) override;
+
+ private:
+  GatewayAdmin& inner_;
+  const Clock& clock_;
+  std::int64_t reuse_window_ms_;
+  std::mutex mutex_;
+  std::map<std::string, ScopedCredentials> cache_;
 };
 
 }  // namespace dcloud::scheduler

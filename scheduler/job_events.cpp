@@ -7,15 +7,19 @@ namespace dcloud::scheduler {
 namespace {
 constexpr const char* kMaxEventsPerJob = "20000";
 constexpr const char* kRetentionMillis = "604800000";  // a week
+// Append and extend the retention in one round trip: events are published on every lease and
+// completion.
+constexpr const char* kPublishScript =
+    "redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'type', ARGV[2], 'data', ARGV[3]); "
+    "redis.call('PEXPIRE', KEYS[1], ARGV[4]); return 1";
 }  // namespace
 
 Status RedisJobEvents::publish(const std::string& job_id, const std::string& type,
                                const JsonObject& data) {
   const std::string key = redis_->key("events:" + job_id);
   auto r = redis_->command(
-      {"XADD", key, "MAXLEN", "~", kMaxEventsPerJob, "*", "type", type, "data", toJson(data)});
+      {"EVAL", kPublishScript, "1", key, kMaxEventsPerJob, type, toJson(data), kRetentionMillis});
   if (!r.ok()) return r.error();
-  (void)redis_->command({"PEXPIRE", key, kRetentionMillis});
   return okStatus();
 }
 

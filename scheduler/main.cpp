@@ -69,13 +69,20 @@ int main(int argc, char** argv) {
   SecureRandom& random = SecureRandom::instance();
   MetricsRegistry metrics;
   scheduler::SchedulerStore store(**pool);
+  // The dispatcher has connections of its own: planning must not queue behind hundreds of worker
+  // calls for the API's pool.
+  auto dispatch_pool = PgPool::connect(db, 2);
+  if (!dispatch_pool.ok()) return fail(dispatch_pool.error().message);
+  scheduler::SchedulerStore dispatch_store(**dispatch_pool);
   scheduler::RedisWorkerSignals signals(*redis);
   RedisNonceStore nonces(*redis);
   RequestVerifier verifier(clock, nonces);
-  scheduler::HttpGatewayAdmin gateway_admin(ApiClient(gateway, &*key, clock, random));
+  scheduler::HttpGatewayAdmin gateway_http(ApiClient(gateway, &*key, clock, random));
+  // Credentials are minted once per job scope every few minutes, not once per lease.
+  scheduler::CachingGatewayAdmin gateway_admin(gateway_http, clock);
   scheduler::DispatcherConfig dispatch_config;
   dispatch_config.heartbeat_timeout_millis = *hb_timeout;
-  scheduler::Dispatcher dispatcher(dispatch_config, store, signals, clock, metrics);
+  scheduler::Dispatcher dispatcher(dispatch_config, dispatch_store, signals, clock, metrics);
   scheduler::ApiConfig api_config;
   api_config.s3_endpoint = args->get("s3-endpoint", "DCLOUD_S3_ENDPOINT", gateway);
   api_config.heartbeat_interval_millis = *hb_interval;

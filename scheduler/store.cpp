@@ -117,6 +117,14 @@ constexpr const char* kJobSelect = R"sql(
 
 Result<core::JobSpec> specFromRow(const std::string& spec_json);
 
+// Names a statement prepared once per connection (pqxx sends it on first use; defining it again
+// with the same text is a no-op): the per-task statements skip PostgreSQL's parse and plan, which
+// otherwise cost it more than running them.
+const std::string& prepared(pqxx::transaction_base& w, const std::string& name, const char* sql) {
+  w.conn().prepare(name, sql);
+  return name;
+}
+
 }  // namespace
 
 // Defined in job_json.cpp; declared here to keep the store free of the API's JSON shapes.
@@ -254,11 +262,26 @@ Status SchedulerStore::registerWorker(const WorkerRecord& wr) {
   });
 }
 
+namespace {
+// How long a worker found alive is taken as alive without asking again.
+constexpr std::chrono::milliseconds kKnownWorkerFor{2000};
+}  // namespace
+
 Status SchedulerStore::checkWorker(const std::string& worker_id, const std::string& provider) {
-  return pool_.withStatus([&](pqxx::connection& c) -> Status {
+  {
+    std::lock_guard lock(workers_mutex_);
+    auto it = alive_workers_.find(worker_id);
+    if (it != alive_workers_.end() && it->second.provider == provider &&
+        std::chrono::steady_clock::now() < it->second.until) {
+      return okStatus();
+    }
+  }
+  Status checked = pool_.withStatus([&](pqxx::connection& c) -> Status {
     pqxx::read_transaction w(c);
-    auto rows = w.exec_params("SELECT provider, state FROM scheduler.workers WHERE id = $1::uuid",
-                              worker_id);
+    static const std::string kName = "check_worker";
+    auto rows = w.exec_prepared(
+        prepared(w, kName, "SELECT provider, state FROM scheduler.workers WHERE id = $1::uuid"),
+        worker_id);
     if (rows.empty()) return notFound("no worker " + worker_id + "; register again");
     if (rows[0][0].as<std::string>() != provider) {
       return permissionDenied("worker " + worker_id + " belongs to another provider");
@@ -268,13 +291,23 @@ Status SchedulerStore::checkWorker(const std::string& worker_id, const std::stri
     }
     return okStatus();
   });
+  if (checked.ok()) {
+    std::lock_guard lock(workers_mutex_);
+    const auto now = std::chrono::steady_clock::now();
+    if (alive_workers_.size() >= 100'000) {
+      std::erase_if(alive_workers_, [&](const auto& e) { return e.second.until <= now; });
+    }
+    alive_workers_[worker_id] = {provider, now + kKnownWorkerFor};
+  }
+  return checked;
 }
 
 Result<std::vector<core::Offer>> SchedulerStore::loadOffers() {
   using Out = std::vector<core::Offer>;
   return pool_.with<Out>([&](pqxx::connection& c) -> Result<Out> {
     pqxx::read_transaction w(c);
-    auto rows = w.exec(R"sql(
+    static const std::string kName = "load_offers";
+    auto rows = w.exec_prepared(prepared(w, kName, R"sql(
       SELECT w.id, w.provider, w.cores, w.memory_mb, w.gpus, w.disk_mb, w.price_core_hour,
              w.price_gpu_hour, COALESCE(a.reputation, 0),
              COALESCE(SUM((j.spec->'resources'->>'cores')::int), 0),
@@ -287,7 +320,7 @@ Result<std::vector<core::Offer>> SchedulerStore::loadOffers() {
       LEFT JOIN scheduler.jobs j ON j.id = t.job_id
       WHERE w.state = 'alive'
       GROUP BY w.id, a.reputation
-      ORDER BY w.id)sql");
+      ORDER BY w.id)sql"));
     Out out;
     for (const auto& r : rows) {
       core::Offer o;
@@ -352,30 +385,78 @@ Result<std::vector<core::QueuedTask>> SchedulerStore::pendingTasks(int limit) {
   });
 }
 
-Result<std::vector<std::string>> SchedulerStore::commitBookings(
-    const std::vector<core::Booking>& bookings) {
-  using Out = std::vector<std::string>;
-  if (bookings.empty()) return Out{};
+Result<std::optional<std::int64_t>> SchedulerStore::acquireLeadership(const std::string& holder,
+                                                                      std::int64_t now_ms,
+                                                                      std::int64_t ttl_ms) {
+  using Out = std::optional<std::int64_t>;
   return pool_.with<Out>([&](pqxx::connection& c) -> Result<Out> {
     pqxx::work w(c);
+    // Taking over bumps the token (fencing the previous holder's bookings); renewing keeps it.
+    auto rows = w.exec_params(
+        "INSERT INTO scheduler.leader AS l (id, holder, token, expires_at_ms) "
+        "VALUES (1, $1, 1, $2::bigint + $3::bigint) ON CONFLICT (id) DO UPDATE SET "
+        "token = CASE WHEN l.holder = $1 THEN l.token ELSE l.token + 1 END, "
+        "acquired_at = CASE WHEN l.holder = $1 THEN l.acquired_at ELSE now() END, "
+        "holder = $1, expires_at_ms = $2::bigint + $3::bigint "
+        "WHERE l.holder = $1 OR l.expires_at_ms <= $2::bigint RETURNING l.token",
+        holder, now_ms, ttl_ms);
+    w.commit();
+    if (rows.empty()) return Out{};
+    return Out{rows[0][0].as<std::int64_t>()};
+  });
+}
+
+Result<std::vector<std::string>> SchedulerStore::commitBookings(
+    const std::vector<core::Booking>& bookings, std::int64_t fencing_token) {
+  using Out = std::vector<std::string>;
+  if (bookings.empty()) return Out{};
+  Poco::JSON::Array::Ptr list = new Poco::JSON::Array;
+  for (const auto& b : bookings) {
+    Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
+    o->set("t", b.task_id);
+    o->set("w", b.worker_id);
+    o->set("p", b.price);
+    list->add(o);
+  }
+  const std::string batch = toJson(list);
+  return pool_.with<Out>([&](pqxx::connection& c) -> Result<Out> {
+    pqxx::work w(c);
+    // The fence: a leader that took over since holds the row's lock while it bumps the token, and
+    // this share lock keeps the token from changing until this batch is committed.
+    static const std::string kFence = "leader_fence";
+    auto leader = w.exec_prepared(
+        prepared(w, kFence, "SELECT token FROM scheduler.leader WHERE id = 1 FOR SHARE"));
+    if (leader.empty() || leader[0][0].as<std::int64_t>() != fencing_token) {
+      return Error{ErrorCode::kConflict,
+                   "fencing token " + std::to_string(fencing_token) +
+                       " is not the current leader's; bookings refused",
+                   "stale-leader"};
+    }
+    // The WHERE clause fences the rest: a task booked meanwhile, or a worker lost meanwhile, is
+    // simply not booked now.
+    static const std::string kBook = "book_tasks";
+    auto rows = w.exec_prepared(
+        prepared(
+            w, kBook,
+            "UPDATE scheduler.tasks t SET state = 'leased', attempts = t.attempts + 1, "
+            "attempt_id = gen_random_uuid(), worker_id = b.w, price = b.p, delivered = false, "
+            "leased_at = now(), started_at = NULL, booked_token = $2 "
+            "FROM jsonb_to_recordset($1::jsonb) AS b(t uuid, w uuid, p bigint) "
+            "WHERE t.id = b.t AND t.state = 'pending' AND EXISTS (SELECT 1 FROM scheduler.workers "
+            "WHERE id = b.w AND state = 'alive') RETURNING t.job_id, t.worker_id"),
+        batch, fencing_token);
     std::set<std::string> woken;
     std::set<std::string> jobs;
-    for (const auto& b : bookings) {
-      // The WHERE clause is the fence: a task booked meanwhile, or a worker lost meanwhile, is
-      // simply not booked now.
-      auto r = w.exec_params(
-          "UPDATE scheduler.tasks SET state = 'leased', attempts = attempts + 1, "
-          "attempt_id = gen_random_uuid(), worker_id = $2::uuid, price = $3, delivered = false, "
-          "leased_at = now(), started_at = NULL "
-          "WHERE id = $1::uuid AND state = 'pending' AND EXISTS (SELECT 1 FROM scheduler.workers "
-          "WHERE id = $2::uuid AND state = 'alive') RETURNING job_id",
-          b.task_id, b.worker_id, b.price);
-      if (!r.empty()) {
-        woken.insert(b.worker_id);
-        jobs.insert(r[0][0].as<std::string>());
-      }
+    for (const auto& r : rows) {
+      jobs.insert(r[0].as<std::string>());
+      woken.insert(r[1].as<std::string>());
     }
-    for (const auto& j : jobs) refreshJobState(w, j);
+    // A booking can only move a queued job to running (deriveJobState); a running one stays.
+    for (const auto& j : jobs) {
+      w.exec_params0(
+          "UPDATE scheduler.jobs SET state = 'running' WHERE id = $1::uuid AND state = 'queued'",
+          j);
+    }
     w.commit();
     return Out(woken.begin(), woken.end());
   });
@@ -384,14 +465,17 @@ Result<std::vector<std::string>> SchedulerStore::commitBookings(
 Result<std::vector<Assignment>> SchedulerStore::takeAssignments(const std::string& worker_id) {
   using Out = std::vector<Assignment>;
   return pool_.with<Out>([&](pqxx::connection& c) -> Result<Out> {
-    pqxx::work w(c);
-    auto rows = w.exec_params(R"sql(
+    // One statement, so autocommit is as atomic as a transaction and saves two round trips on
+    // every lease poll.
+    pqxx::nontransaction w(c);
+    static const std::string kName = "take_assignments";
+    auto rows = w.exec_prepared(prepared(w, kName, R"sql(
       UPDATE scheduler.tasks t SET delivered = true
       FROM scheduler.jobs j
       WHERE t.job_id = j.id AND t.worker_id = $1::uuid AND t.state = 'leased' AND NOT t.delivered
       RETURNING t.id, t.attempt_id, t.job_id, j.owner, j.spec::text, j.output_bucket,
-                j.output_prefix, t.frame_first, t.frame_last, t.price, t.index)sql",
-                              worker_id);
+                j.output_prefix, t.frame_first, t.frame_last, t.price, t.index)sql"),
+                                worker_id);
     Out out;
     for (const auto& r : rows) {
       Assignment a;
@@ -455,14 +539,18 @@ Result<TaskRef> SchedulerStore::reportProgress(const std::string& worker_id,
 Result<CompletionResult> SchedulerStore::completeTask(const Completion& done) {
   return pool_.with<CompletionResult>([&](pqxx::connection& c) -> Result<CompletionResult> {
     pqxx::work w(c);
-    auto rows = w.exec_params(
-        "SELECT t.state, t.attempts, t.price, t.job_id, j.owner, "
-        "(j.spec->>'max_attempts')::int, w.provider, (j.spec->>'timeout_seconds')::bigint, t.index "
-        "FROM scheduler.tasks t JOIN scheduler.jobs j ON j.id = t.job_id "
-        "JOIN scheduler.workers w ON w.id = t.worker_id "
-        "WHERE t.id = $1::uuid AND t.attempt_id = $2::uuid AND t.worker_id = $3::uuid FOR UPDATE "
-        "OF t",
-        done.task_id, done.attempt_id, done.worker_id);
+    static const std::string kName = "complete_select";
+    auto rows =
+        w.exec_prepared(prepared(w, kName,
+                                 "SELECT t.state, t.attempts, t.price, t.job_id, j.owner, "
+                                 "(j.spec->>'max_attempts')::int, w.provider, "
+                                 "(j.spec->>'timeout_seconds')::bigint, t.index "
+                                 "FROM scheduler.tasks t JOIN scheduler.jobs j ON j.id = t.job_id "
+                                 "JOIN scheduler.workers w ON w.id = t.worker_id "
+                                 "WHERE t.id = $1::uuid AND t.attempt_id = $2::uuid AND "
+                                 "t.worker_id = $3::uuid FOR UPDATE "
+                                 "OF t"),
+                        done.task_id, done.attempt_id, done.worker_id);
     if (rows.empty()) {
       return conflict("attempt " + done.attempt_id + " of task " + done.task_id +
                       " is not held by this worker (stale attempt)");
@@ -511,6 +599,34 @@ Result<CompletionResult> SchedulerStore::completeTask(const Completion& done) {
     }
     out.task_state = core::taskStateName(*next);
     const bool back_to_queue = *next == core::TaskState::kPending;
+    if (*next == core::TaskState::kSucceeded || *next == core::TaskState::kFailed) {
+      // The common case in one statement: finish the task, charge the attempt, wake the ledger
+      // adapter, and ask whether the job has other unfinished tasks (the CTEs' writes are not
+      // visible to the outer query, hence `id <> task`). While it has, the job stays running
+      // (deriveJobState: one finished and one active task), with no need to count all its tasks.
+      static const std::string kFinish = "complete_finish";
+      auto rows = w.exec_prepared(
+          prepared(
+              w, kFinish,
+              "WITH u AS (UPDATE scheduler.tasks SET state = $2, exit_code = $3, error = $4, "
+              "outputs = $5::jsonb, finished_at = now() WHERE id = $1::uuid RETURNING id), "
+              "o AS (INSERT INTO scheduler.outbox (receipt_id, task_id, job_id, payer, payee, "
+              "amount, "
+              "receipt, provider_signature) VALUES ($6::uuid, $1::uuid, $7::uuid, $8, $9, $10, "
+              "$11::jsonb, $12) RETURNING id) "
+              "SELECT (SELECT COUNT(*) FROM u) + (SELECT COUNT(*) FROM o), "
+              "pg_notify('dcloud_outbox', ''), EXISTS (SELECT 1 FROM scheduler.tasks "
+              "WHERE job_id = $7::uuid AND id <> $1::uuid AND state IN ('pending', 'leased', "
+              "'running'))"),
+          done.task_id, out.task_state, done.exit_code, done.error, jsonList(done.outputs),
+          done.attempt_id, job_id, owner, provider, out.cost, done.receipt_json,
+          done.receipt_signature);
+      if (rows.size() != 1)
+        return internalError("completion of " + done.task_id + " wrote nothing");
+      out.job_state = rows[0][2].as<bool>() ? "running" : refreshJobState(w, job_id);
+      w.commit();
+      return out;
+    }
     w.exec_params0(
         "UPDATE scheduler.tasks SET state = $2, exit_code = $3, error = $4, outputs = $5::jsonb, "
         "finished_at = CASE WHEN $6 THEN NULL ELSE now() END, "
@@ -525,7 +641,12 @@ Result<CompletionResult> SchedulerStore::completeTask(const Completion& done) {
 }
 
 Result<int> SchedulerStore::markWorkerLost(const std::string& worker_id, const std::string& why) {
-  return pool_.with<int>([&](pqxx::connection& c) -> Result<int> {
+  auto forget = [&] {
+    std::lock_guard lock(workers_mutex_);
+    alive_workers_.erase(worker_id);
+  };
+  forget();
+  Result<int> requeued = pool_.with<int>([&](pqxx::connection& c) -> Result<int> {
     pqxx::work w(c);
     auto lost = w.exec_params(
         "UPDATE scheduler.workers SET state = 'lost', lost_at = now() "
@@ -547,6 +668,8 @@ Result<int> SchedulerStore::markWorkerLost(const std::string& worker_id, const s
     w.commit();
     return static_cast<int>(rows.size());
   });
+  forget();  // a check that raced with the update may have remembered it alive
+  return requeued;
 }
 
 Result<std::vector<std::string>> SchedulerStore::reconcileHeartbeat(

@@ -2,9 +2,12 @@
 // The scheduler's PostgreSQL store: the truth about jobs, tasks, workers and the settlement
 // outbox. Every method is one transaction; errors come back as values (pqxx never escapes).
 
+#include <chrono>
 #include <cstdint>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "common/money.h"
@@ -139,7 +142,9 @@ class SchedulerStore {
   Result<std::vector<std::string>> cancelJob(const std::string& owner, const std::string& job_id);
 
   Status registerWorker(const WorkerRecord& worker);
-  // NotFound unless the worker exists, is alive and belongs to provider.
+  // NotFound unless the worker exists, is alive and belongs to provider. A positive answer is
+  // remembered for a moment (every worker call asks; the statements that change tasks fence on
+  // the worker and attempt themselves); markWorkerLost forgets it at once in this process.
   Status checkWorker(const std::string& worker_id, const std::string& provider);
   // Alive workers as offers with free = capacity minus their active tasks' needs, and reputation
   // from the ledger.
@@ -147,9 +152,16 @@ class SchedulerStore {
   Result<std::vector<std::string>> aliveWorkerIds();
   // Pending tasks of runnable jobs, owners' oldest jobs first, at most limit.
   Result<std::vector<core::QueuedTask>> pendingTasks(int limit);
-  // Books each task (pending -> leased) with a fresh attempt id; skips tasks that are no longer
-  // pending or workers no longer alive. Returns the worker ids that got work.
-  Result<std::vector<std::string>> commitBookings(const std::vector<core::Booking>& bookings);
+  // Takes the leader lease for holder when it is free or expired at now_ms (a new fencing token),
+  // or renews it when holder has it (the same token); until now_ms + ttl_ms either way. nullopt
+  // while another holder's lease is valid.
+  Result<std::optional<std::int64_t>> acquireLeadership(const std::string& holder,
+                                                        std::int64_t now_ms, std::int64_t ttl_ms);
+  // Books each task (pending -> leased) with a fresh attempt id, in one statement; skips tasks
+  // that are no longer pending or workers no longer alive. Conflict/stale-leader, booking nothing,
+  // unless fencing_token is the current leader's. Returns the worker ids that got work.
+  Result<std::vector<std::string>> commitBookings(const std::vector<core::Booking>& bookings,
+                                                  std::int64_t fencing_token);
   // Leased, undelivered tasks of this worker; marks them delivered.
   Result<std::vector<Assignment>> takeAssignments(const std::string& worker_id);
   // Undoes takeAssignments for attempts that could not be handed over.
@@ -171,6 +183,12 @@ class SchedulerStore {
 
  private:
   PgPool& pool_;
+  struct KnownWorker {
+    std::string provider;
+    std::chrono::steady_clock::time_point until;
+  };
+  std::mutex workers_mutex_;
+  std::unordered_map<std::string, KnownWorker> alive_workers_;
 };
 
 }  // namespace dcloud::scheduler

@@ -90,9 +90,14 @@ class RegisterWorker final : public Endpoint {
       *out = *m;
     }
     w.offer_json = req.body;
+    // The first heartbeat goes in before the worker row: a liveness check between the two would
+    // otherwise find an alive worker that never heartbeat and declare it lost at once. A stray
+    // heartbeat of a failed registration only expires.
+    Status hb = d_.signals.heartbeat(w.id, d_.clock.nowMillis());
+    if (!hb.ok())
+      return ApiResponse::error(unavailable("cannot record heartbeat: " + hb.error().message));
     Status s = d_.store.registerWorker(w);
     if (!s.ok()) return ApiResponse::error(s.error());
-    (void)d_.signals.heartbeat(w.id, d_.clock.nowMillis());
     log().info("worker " + w.id + " registered by provider " + w.provider.substr(0, 16) + ": " +
                std::to_string(w.capacity.cores) + " cores, " +
                std::to_string(w.capacity.memory_mb) + " MB, " + std::to_string(w.capacity.gpus) +
@@ -352,7 +357,13 @@ class Complete final : public Endpoint {
         .counter("dcloud_scheduler_attempts_total", "Task attempts completed",
                  {{"status", *status}})
         .inc();
-    d_.dispatcher.trigger();
+    // A finished task freed its resources: plan again at once, from the queue the dispatcher
+    // holds; a requeued one is new work the queue must reload to see.
+    if (result->task_state == "pending") {
+      d_.dispatcher.trigger();
+    } else {
+      d_.dispatcher.triggerFreed();
+    }
     JsonObject out = new Poco::JSON::Object;
     out->set("task_state", result->task_state);
     out->set("job_state", result->job_state);

@@ -1,11 +1,27 @@
 #include "scheduler/worker_signals.h"
 
+#include <algorithm>
+
 namespace dcloud::scheduler {
 
 namespace {
 // Heartbeat keys outlive any sensible timeout; they are judged by their recorded time.
 constexpr const char* kHeartbeatRetentionMillis = "3600000";
+// A worker that is not listening needs at most one pending wake-up; the list expires anyway.
+constexpr const char* kWakeScript =
+    "for _, k in ipairs(KEYS) do redis.call('LPUSH', k, '1'); redis.call('LTRIM', k, 0, 0); "
+    "redis.call('PEXPIRE', k, 60000) end return #KEYS";
+constexpr std::size_t kWakeBatch = 500;
 }  // namespace
+
+Status WorkerSignals::wakeAll(const std::vector<std::string>& worker_ids) {
+  Status result = okStatus();
+  for (const auto& id : worker_ids) {
+    Status s = wake(id);
+    if (!s.ok()) result = s;
+  }
+  return result;
+}
 
 Status RedisWorkerSignals::heartbeat(const std::string& worker_id, std::int64_t now_millis) {
   auto r = redis_->command({"SET", redis_->key("hb:" + worker_id), std::to_string(now_millis), "PX",
@@ -48,6 +64,17 @@ Status RedisWorkerSignals::wake(const std::string& worker_id) {
   // A worker that is not listening needs at most one pending wake-up.
   (void)redis_->command({"LTRIM", key, "0", "0"});
   (void)redis_->command({"PEXPIRE", key, "60000"});
+  return okStatus();
+}
+
+Status RedisWorkerSignals::wakeAll(const std::vector<std::string>& worker_ids) {
+  for (std::size_t from = 0; from < worker_ids.size(); from += kWakeBatch) {
+    const std::size_t to = std::min(worker_ids.size(), from + kWakeBatch);
+    std::vector<std::string> argv{"EVAL", kWakeScript, std::to_string(to - from)};
+    for (std::size_t i = from; i < to; ++i) argv.push_back(redis_->key("wake:" + worker_ids[i]));
+    auto r = redis_->command(argv);
+    if (!r.ok()) return r.error();
+  }
   return okStatus();
 }
 

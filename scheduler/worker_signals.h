@@ -25,6 +25,8 @@ class WorkerSignals {
                                                   std::int64_t now_millis,
                                                   std::int64_t timeout_millis) = 0;
   virtual Status wake(const std::string& worker_id) = 0;
+  // Wakes many workers; by default one wake() each.
+  virtual Status wakeAll(const std::vector<std::string>& worker_ids);
   // Waits up to timeout for a wake-up; true if woken.
   virtual Result<bool> waitForWake(const std::string& worker_id, double timeout_seconds) = 0;
 };
@@ -37,6 +39,8 @@ class RedisWorkerSignals final : public WorkerSignals {
                                           std::int64_t now_millis,
                                           std::int64_t timeout_millis) override;
   Status wake(const std::string& worker_id) override;
+  // One round trip per few hundred workers rather than three per worker.
+  Status wakeAll(const std::vector<std::string>& worker_ids) override;
   Result<bool> waitForWake(const std::string& worker_id, double timeout_seconds) override;
 
  private:
