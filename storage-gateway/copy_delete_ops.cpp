@@ -199,15 +199,8 @@ Status copyObject(S3Deps& deps, S3Exchange& ex, const S3Request& req, const Auth
         req.hasHeader("content-type") ? req.header("content-type") : kDefaultContentType;
     record.user_metadata = std::move(*meta);
   }
-  record.data_id = (*writer)->id();
-  record.last_modified_ms = deps.clock.nowMillis();
-  record.version_id = newVersionId(deps);
-  Result<PutOutcome> outcome = deps.metadata.putObject(record, *condition);
-  if (!outcome.ok()) {
-    removeUnreferenced(deps, {record.data_id});
-    return outcome.error();
-  }
-  removeUnreferenced(deps, outcome->unreferenced);
+  Result<PutOutcome> outcome = commitObject(deps, record, (*writer)->id(), *condition);
+  if (!outcome.ok()) return outcome.error();
   if (source_bucket->versioning != Versioning::kUnversioned || source->version_id) {
     ex.setHeader("x-amz-copy-source-version-id", found->version_id);
   }

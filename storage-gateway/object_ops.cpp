@@ -200,6 +200,20 @@ void removeUnreferenced(S3Deps& deps, const std::vector<std::string>& ids) {
   }
 }
 
+Result<PutOutcome> commitObject(S3Deps& deps, ObjectRecord& record, const std::string& data_id,
+                                const PutCondition& condition) {
+  record.data_id = data_id;
+  record.last_modified_ms = deps.clock.nowMillis();
+  record.version_id = newVersionId(deps);
+  Result<PutOutcome> outcome = deps.metadata.putObject(record, condition);
+  if (!outcome.ok()) {
+    removeUnreferenced(deps, {record.data_id});
+    return outcome.error();
+  }
+  removeUnreferenced(deps, outcome->unreferenced);
+  return outcome;
+}
+
 Result<DeleteOutcome> deleteOne(S3Deps& deps, const std::string& bucket, const std::string& key,
                                 const std::optional<std::string>& version_id) {
   Result<DeleteOutcome> outcome = deps.metadata.deleteObject(
@@ -251,15 +265,8 @@ Status putObject(S3Deps& deps, S3Exchange& ex, const S3Request& req, const AuthC
   record.content_type =
       req.hasHeader("content-type") ? req.header("content-type") : kDefaultContentType;
   record.user_metadata = std::move(*meta);
-  record.data_id = (*writer)->id();
-  record.last_modified_ms = deps.clock.nowMillis();
-  record.version_id = newVersionId(deps);
-  Result<PutOutcome> outcome = deps.metadata.putObject(record, *condition);
-  if (!outcome.ok()) {
-    removeUnreferenced(deps, {record.data_id});
-    return outcome.error();
-  }
-  removeUnreferenced(deps, outcome->unreferenced);
+  Result<PutOutcome> outcome = commitObject(deps, record, (*writer)->id(), *condition);
+  if (!outcome.ok()) return outcome.error();
   if (bucket->versioning != Versioning::kUnversioned) {
     ex.setHeader("x-amz-version-id", outcome->version_id);
   }

@@ -117,6 +117,11 @@ Status listObjectVersions(S3Deps& deps, S3Exchange& ex, const S3Request& req,
 std::string newVersionId(S3Deps& deps);
 // Removes data ids that are no longer referenced, logging (not failing) on error.
 void removeUnreferenced(S3Deps& deps, const std::vector<std::string>& ids);
+// Makes record (whose data is stored under data_id) the object: stamps the time and a new version
+// id, commits the metadata under condition, and removes data no longer referenced — the new data
+// itself when the commit fails, the replaced data when it succeeds.
+Result<PutOutcome> commitObject(S3Deps& deps, ObjectRecord& record, const std::string& data_id,
+                                const PutCondition& condition);
 // Deletes one object or version (DeleteObject and each key of DeleteObjects); the authorization
 // was checked by the caller.
 Result<DeleteOutcome> deleteOne(S3Deps& deps, const std::string& bucket, const std::string& key,
