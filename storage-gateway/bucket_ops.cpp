@@ -26,6 +26,8 @@ std::string elementText(const std::string& xml, const std::string& name) {
   return xml.substr(start + open.size(), end - start - open.size());
 }
 
+}  // namespace
+
 Status checkListParam(const std::string& name, const std::string& value) {
   if (value.size() > 4 * kMaxKeyBytes || !isValidUtf8(value) ||
       value.find('\0') != std::string::npos) {
@@ -34,7 +36,21 @@ Status checkListParam(const std::string& name, const std::string& value) {
   return okStatus();
 }
 
-}  // namespace
+Status parseListingOptions(const S3Request& req, bool& url_encoding, int& max_keys) {
+  if (std::optional<std::string> enc = req.queryValue("encoding-type")) {
+    if (*enc != "url") return s3Error("InvalidArgument", "Invalid Encoding Method specified");
+    url_encoding = true;
+  }
+  if (std::optional<std::string> mk = req.queryValue("max-keys")) {
+    char* end = nullptr;
+    const long long v = std::strtoll(mk->c_str(), &end, 10);
+    if (mk->empty() || *end != '\0' || v < 0) {
+      return s3Error("InvalidArgument", "max-keys must be a non-negative integer.");
+    }
+    max_keys = static_cast<int>(std::min<long long>(v, 1000));
+  }
+  return okStatus();
+}
 
 Result<std::string> readSmallBody(S3Exchange& ex, std::size_t limit) {
   std::string body;
@@ -161,18 +177,7 @@ Status listObjects(S3Deps& deps, S3Exchange& ex, const S3Request& req, const Aut
   out.delimiter = req.queryValue("delimiter").value_or("");
   DCLOUD_TRY(checkListParam("prefix", out.prefix));
   DCLOUD_TRY(checkListParam("delimiter", out.delimiter));
-  if (std::optional<std::string> enc = req.queryValue("encoding-type")) {
-    if (*enc != "url") return s3Error("InvalidArgument", "Invalid Encoding Method specified");
-    out.url_encoding = true;
-  }
-  if (std::optional<std::string> mk = req.queryValue("max-keys")) {
-    char* end = nullptr;
-    const long long v = std::strtoll(mk->c_str(), &end, 10);
-    if (mk->empty() || *end != '\0' || v < 0) {
-      return s3Error("InvalidArgument", "max-keys must be a non-negative integer.");
-    }
-    out.max_keys = static_cast<int>(std::min<long long>(v, 1000));
-  }
+  DCLOUD_TRY(parseListingOptions(req, out.url_encoding, out.max_keys));
   Result<BucketRecord> bucket =
       authorizeBucket(deps, auth, req.bucket, Operation::kListObjects, out.prefix);
   if (!bucket.ok()) return bucket.error();

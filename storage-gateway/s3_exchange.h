@@ -115,6 +115,10 @@ Status listObjectVersions(S3Deps& deps, S3Exchange& ex, const S3Request& req,
 
 // A fresh version id (32 characters, unique with overwhelming probability).
 std::string newVersionId(S3Deps& deps);
+// Listing query parameters: a prefix, delimiter or marker must be valid UTF-8 without NUL and of
+// sane length; encoding-type must be "url"; max-keys a non-negative integer (capped at 1000).
+Status checkListParam(const std::string& name, const std::string& value);
+Status parseListingOptions(const S3Request& req, bool& url_encoding, int& max_keys);
 // Removes data ids that are no longer referenced, logging (not failing) on error.
 void removeUnreferenced(S3Deps& deps, const std::vector<std::string>& ids);
 // Makes record (whose data is stored under data_id) the object: stamps the time and a new version

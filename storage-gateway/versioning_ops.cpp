@@ -17,14 +17,6 @@ namespace {
 
 constexpr std::size_t kMaxVersioningBodyBytes = 64 * 1024;
 
-Status checkParam(const std::string& name, const std::string& value) {
-  if (value.size() > 4 * kMaxKeyBytes || !isValidUtf8(value) ||
-      value.find('\0') != std::string::npos) {
-    return s3Error("InvalidArgument", "Invalid value for " + name + ".");
-  }
-  return okStatus();
-}
-
 }  // namespace
 
 Status putBucketVersioning(S3Deps& deps, S3Exchange& ex, const S3Request& req,
@@ -65,22 +57,11 @@ Status listObjectVersions(S3Deps& deps, S3Exchange& ex, const S3Request& req,
   out.delimiter = req.queryValue("delimiter").value_or("");
   out.key_marker = req.queryValue("key-marker").value_or("");
   out.version_id_marker = req.queryValue("version-id-marker").value_or("");
-  DCLOUD_TRY(checkParam("prefix", out.prefix));
-  DCLOUD_TRY(checkParam("delimiter", out.delimiter));
-  DCLOUD_TRY(checkParam("key-marker", out.key_marker));
-  DCLOUD_TRY(checkParam("version-id-marker", out.version_id_marker));
-  if (std::optional<std::string> enc = req.queryValue("encoding-type")) {
-    if (*enc != "url") return s3Error("InvalidArgument", "Invalid Encoding Method specified");
-    out.url_encoding = true;
-  }
-  if (std::optional<std::string> mk = req.queryValue("max-keys")) {
-    char* end = nullptr;
-    const long long v = std::strtoll(mk->c_str(), &end, 10);
-    if (mk->empty() || *end != '\0' || v < 0) {
-      return s3Error("InvalidArgument", "max-keys must be a non-negative integer.");
-    }
-    out.max_keys = static_cast<int>(std::min<long long>(v, 1000));
-  }
+  DCLOUD_TRY(checkListParam("prefix", out.prefix));
+  DCLOUD_TRY(checkListParam("delimiter", out.delimiter));
+  DCLOUD_TRY(checkListParam("key-marker", out.key_marker));
+  DCLOUD_TRY(checkListParam("version-id-marker", out.version_id_marker));
+  DCLOUD_TRY(parseListingOptions(req, out.url_encoding, out.max_keys));
   if (!out.version_id_marker.empty() && out.key_marker.empty()) {
     return s3Error("InvalidArgument",
                    "A version-id marker cannot be specified without a key marker.");
