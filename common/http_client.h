@@ -1,9 +1,11 @@
 #pragma once
 // HTTP client helpers on Poco::Net::HTTPClientSession. ApiClient speaks the JSON API: it signs
-// each request with the caller's key and turns JSON error bodies back into Error values.
+// each request with the caller's key, turns JSON error bodies back into Error values and keeps
+// connections alive between calls (a small pool shared by its copies, safe across threads).
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -40,8 +42,7 @@ Result<HttpResult> httpRequest(const std::string& method, const std::string& url
 class ApiClient {
  public:
   // key may be null for unsigned calls (e.g. /healthz).
-  ApiClient(std::string base_url, const KeyPair* key, const Clock& clock, Random& random)
-      : base_url_(std::move(base_url)), key_(key), clock_(clock), random_(random) {}
+  ApiClient(std::string base_url, const KeyPair* key, const Clock& clock, Random& random);
 
   // path may carry a query ("/v1/jobs?owner=me"). body may be null (no body). A non-2xx answer
   // becomes the Error described by its JSON body.
@@ -56,6 +57,9 @@ class ApiClient {
   const KeyPair* key_;
   const Clock& clock_;
   Random& random_;
+  // Idle keep-alive connections to base_url_ (null when base_url_ is not an http:// URL).
+  struct ConnectionPool;
+  std::shared_ptr<ConnectionPool> pool_;
 };
 
 }  // namespace dcloud

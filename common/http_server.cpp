@@ -283,6 +283,8 @@ Status ApiServer::start() {
     params->setMaxThreads(config_.max_threads);
     params->setMaxQueued(config_.max_queued);
     params->setKeepAlive(true);
+    // An idle kept connection holds one of max_threads; clients (ApiClient) drop theirs after 2 s.
+    params->setKeepAliveTimeout(Poco::Timespan(5, 0));
     params->setTimeout(Poco::Timespan(120, 0));
     server_ = std::make_unique<Poco::Net::HTTPServer>(new Factory(*this), socket, params);
     server_->start();
@@ -292,6 +294,10 @@ Status ApiServer::start() {
   }
   log_.info("listening on http://" + config_.host + ":" + std::to_string(port_));
   return okStatus();
+}
+
+std::uint64_t ApiServer::totalConnections() const {
+  return server_ ? static_cast<std::uint64_t>(server_->totalConnections()) : 0;
 }
 
 void ApiServer::stop() {

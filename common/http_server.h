@@ -124,6 +124,8 @@ class ApiServer {
   Status start();
   void stop();
   std::uint16_t port() const { return port_; }
+  // Connections accepted so far (kept-alive ones count once).
+  std::uint64_t totalConnections() const;
 
  private:
   class Factory;

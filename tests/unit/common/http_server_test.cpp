@@ -18,6 +18,14 @@ constexpr std::size_t kMaxBody = 1024;
 class HttpServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    server_ = makeServer(0);
+    Status s = server_->start();
+    ASSERT_TRUE(s.ok()) << s.error().toString();
+    ASSERT_NE(server_->port(), 0);
+    base_ = "http://127.0.0.1:" + std::to_string(server_->port());
+  }
+
+  std::unique_ptr<ApiServer> makeServer(std::uint16_t port) {
     Router router;
     router.add("POST", "/v1/echo", Auth::kSigned,
                std::make_shared<FunctionEndpoint>([](const ApiRequest& req) {
@@ -57,15 +65,12 @@ class HttpServerTest : public ::testing::Test {
     config.name = "testsvc";
     config.max_body_bytes = kMaxBody;
     config.max_threads = 4;
-    server_ = std::make_unique<ApiServer>(config, std::move(router), &verifier_, metrics_,
-                                          [this]() -> Status {
-                                            if (healthy_) return okStatus();
-                                            return unavailable("database down");
-                                          });
-    Status s = server_->start();
-    ASSERT_TRUE(s.ok()) << s.error().toString();
-    ASSERT_NE(server_->port(), 0);
-    base_ = "http://127.0.0.1:" + std::to_string(server_->port());
+    config.port = port;
+    return std::make_unique<ApiServer>(config, std::move(router), &verifier_, metrics_,
+                                       [this]() -> Status {
+                                         if (healthy_) return okStatus();
+                                         return unavailable("database down");
+                                       });
   }
 
   void TearDown() override { server_->stop(); }
@@ -112,6 +117,38 @@ TEST_F(HttpServerTest, SignedCallSucceedsAndEndpointSeesPrincipal) {
   EXPECT_EQ(*getString(*r, "principal"), key_.id());
   EXPECT_EQ(*getString(*r, "body"), toJson(body));
   EXPECT_EQ(*getString(*r, "query"), "x=1&y=a%20b");
+}
+
+TEST_F(HttpServerTest, ClientKeepsItsConnectionAcrossCalls) {
+  ApiClient client(base_, &key_, clock_, random_);
+  const std::uint64_t before = server_->totalConnections();
+  for (int i = 0; i < 20; ++i) {
+    auto r = client.call("POST", "/v1/echo", new Poco::JSON::Object);
+    ASSERT_TRUE(r.ok()) << r.error().toString();
+  }
+  // Copies share the kept connection.
+  ApiClient copy = client;
+  ASSERT_TRUE(copy.call("GET", "/v1/open").ok());
+  EXPECT_EQ(server_->totalConnections() - before, 1u);
+  // An error answer keeps the connection too.
+  ASSERT_FALSE(client.call("GET", "/v1/error").ok());
+  ASSERT_TRUE(client.call("GET", "/v1/open").ok());
+  EXPECT_EQ(server_->totalConnections() - before, 1u);
+}
+
+TEST_F(HttpServerTest, ClientReconnectsWhenTheServerDroppedItsConnection) {
+  ApiClient client(base_, &key_, clock_, random_);
+  ASSERT_TRUE(client.call("POST", "/v1/echo", new Poco::JSON::Object).ok());
+  const std::uint16_t port = server_->port();
+  server_->stop();  // closes the kept connection
+  server_ = makeServer(port);
+  Status s = server_->start();
+  ASSERT_TRUE(s.ok()) << s.error().toString();
+  JsonObject body = new Poco::JSON::Object;
+  body->set("after", "restart");
+  auto r = client.call("POST", "/v1/echo", body);
+  ASSERT_TRUE(r.ok()) << r.error().toString();
+  EXPECT_EQ(*getString(*r, "body"), toJson(body));
 }
 
 TEST_F(HttpServerTest, UnsignedRouteNeedsNoSignature) {
