@@ -51,6 +51,28 @@ Result<ScopedCredentials> HttpGatewayAdmin::credentials(const std::string& princ
   return out;
 }
 
+Status CachingGatewayAdmin::ensureBucket(const std::string& owner, const std::string& bucket) {
+  const std::string key = owner + "\n" + bucket;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = buckets_confirmed_at_.find(key);
+    if (it != buckets_confirmed_at_.end() && clock_.nowMillis() - it->second < kBucketMemoryMs) {
+      return okStatus();
+    }
+  }
+  Status st = inner_.ensureBucket(owner, bucket);
+  if (!st.ok()) return st;
+  std::lock_guard lock(mutex_);
+  const std::int64_t now = clock_.nowMillis();
+  if (buckets_confirmed_at_.size() >= 10'000) {
+    for (auto it = buckets_confirmed_at_.begin(); it != buckets_confirmed_at_.end();) {
+      it = now - it->second >= kBucketMemoryMs ? buckets_confirmed_at_.erase(it) : std::next(it);
+    }
+  }
+  buckets_confirmed_at_[key] = now;
+  return okStatus();
+}
+
 Result<ScopedCredentials> CachingGatewayAdmin::credentials(const std::string& principal,
                                                            const std::string& bucket,
                                                            const std::vector<S3Grant>& grants,

@@ -58,9 +58,9 @@ class CachingGatewayAdmin final : public GatewayAdmin {
   CachingGatewayAdmin(GatewayAdmin& inner, const Clock& clock,
                       std::int64_t reuse_window_ms = 300'000)
       : inner_(inner), clock_(clock), reuse_window_ms_(reuse_window_ms) {}
-  Status ensureBucket(const std::string& owner, const std::string& bucket) override {
-    return inner_.ensureBucket(owner, bucket);
-  }
+  // Remembers a bucket the gateway confirmed for kBucketMemoryMs: every submit asks, and the
+  // owner's bucket rarely changes (a deleted one is recreated on the next submit after that).
+  Status ensureBucket(const std::string& owner, const std::string& bucket) override;
   Result<ScopedCredentials> credentials(const std::string& principal, const std::string& bucket,
                                         const std::vector<S3Grant>& grants,
                                         std::int64_t ttl_seconds) override;
@@ -69,8 +69,10 @@ class CachingGatewayAdmin final : public GatewayAdmin {
   GatewayAdmin& inner_;
   const Clock& clock_;
   std::int64_t reuse_window_ms_;
+  static constexpr std::int64_t kBucketMemoryMs = 60'000;
   std::mutex mutex_;
   std::map<std::string, ScopedCredentials> cache_;
+  std::map<std::string, std::int64_t> buckets_confirmed_at_;  // "owner\nbucket" -> clock ms
 };
 
 }  // namespace dcloud::scheduler
