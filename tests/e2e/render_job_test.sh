@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # End to end: start a local region, render the sample scene through scheduler, workers (bubblewrap,
-# Blender), gateway and ledger; kill one worker mid-job; check that every frame is a valid PNG in
-# the bucket, that the bill was settled with the 2 % fee, that reputations rose, and that the
-# ledger verifies.
+# Blender), gateway and ledger; kill one worker and then the scheduler mid-job; check that every
+# task succeeded exactly once, that every frame is a valid PNG in the bucket, that the bill was
+# settled with the 2 % fee, that reputations rose, and that the ledger verifies.
 set -euo pipefail
 root=$1
 bin=$2
@@ -70,6 +70,14 @@ check "found a worker holding a task" test -n "$victim"
 "$cluster" kill-worker "$victim"
 echo "killed worker $victim mid-job"
 
+# Kill the scheduler too, while the survivor works, and start it again: nothing is lost and no
+# task runs to success twice (bookings, leases and attempts live in PostgreSQL).
+"$cluster" kill-scheduler
+echo "killed the scheduler"
+sleep 1
+"$cluster" start-scheduler
+check "scheduler restarted on its port" curl -fsS "$DCLOUD_SCHEDULER_URL/healthz" -o /dev/null
+
 set +e
 timeout 600 "$dcloud" wait "$job" >/dev/null
 rc=$?
@@ -78,6 +86,8 @@ check "job finished successfully after losing a worker" test $rc -eq 0
 final=$("$dcloud" job "$job" --json)
 check "job state succeeded" test "$(json 'd["state"]' <<<"$final")" = succeeded
 check "some task needed a second attempt" test "$(json 'max(t["attempts"] for t in d["tasks"])' <<<"$final")" -ge 2
+successes=$(psql "$DCLOUD_DB" -Atc "SELECT COUNT(*) FROM scheduler.outbox WHERE job_id = '$job' AND receipt->>'exit_code' = '0'")
+check "each of the six tasks succeeded exactly once" test "$successes" -eq 6
 
 # Every frame is a valid PNG in the bucket, fetched with the user's own S3 keys.
 bucket=$(json 'd["output_bucket"]' <<<"$final")
