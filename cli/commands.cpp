@@ -31,11 +31,19 @@ Jobs
   submit render FILE.blend --frames A-B [--chunk N] [--max-price P] [--min-reputation R]
                 [--cores N] [--memory-mb M] [--timeout S] [--name NAME] [--bid-cap P]
   submit command [--max-price P] [--cores N] [--memory-mb M] [--timeout S] -- CMD ARGS...
+  submit train --gpus N [--gpu-model M] [--gpu-memory-mb MB] [--min-gpu-throughput GFLOPS]
+               [--checkpoint s3://BUCKET/PREFIX] [options as for command] -- CMD ARGS...
+  submit backup --capacity-gb G --replicas R --days D --max-price P_PER_GB_MONTH
+  submit options for every kind: [--after JOB,JOB] [--task-after JOB[:INDEX],...]
+               [--priority N] [--preemptible] [--max-attempts N] [--retry-backoff S]
+               [--retry-backoff-max S] [--blocklist-after N]
   jobs [--json]                    your jobs, newest first
   job ID [--json]                  one job with its tasks, frames and bill
   wait ID [--json]                 follow a job until it ends (progress bar on a terminal)
   logs ID [-f|--follow] [--json]   the job's events and every task's output lines
   cancel ID [--json]               cancel a job
+  pause ID | resume ID [--json]    stop booking a job's tasks (running ones finish) / go on
+  requeue ID TASK_INDEX [--json]   run one task again with fresh attempts (stops a running one)
 
 Accounts
   balance [--json]                 your balance, escrow held and reputation
@@ -124,6 +132,51 @@ Status applyCommonSpec(const Args& a, JsonObject& body) {
   res->set("gpus", *gpus);
   body->set("resources", res);
   body->set("timeout_seconds", *timeout);
+  for (auto [flag, field] : {std::pair<const char*, const char*>{"priority", "priority"},
+                             {"max-attempts", "max_attempts"},
+                             {"retry-backoff", "retry_backoff_seconds"},
+                             {"retry-backoff-max", "retry_backoff_max_seconds"},
+                             {"blocklist-after", "blocklist_after"},
+                             {"gpu-memory-mb", "gpu_memory_mb"},
+                             {"min-gpu-throughput", "min_gpu_throughput"}}) {
+    if (!a.get(flag)) continue;
+    auto v = a.getInt(flag, 0);
+    if (!v.ok()) return v.error();
+    body->set(field, *v);
+  }
+  if (a.has("preemptible")) body->set("preemptible", true);
+  if (auto v = a.get("gpu-model")) body->set("gpu_model", *v);
+  auto split = [](const std::string& text) {
+    std::vector<std::string> out;
+    std::stringstream in(text);
+    for (std::string item; std::getline(in, item, ',');) {
+      if (!item.empty()) out.push_back(item);
+    }
+    return out;
+  };
+  if (auto v = a.get("after")) {
+    Poco::JSON::Array::Ptr after = new Poco::JSON::Array;
+    for (const auto& id : split(*v)) after->add(id);
+    body->set("after", after);
+  }
+  if (auto v = a.get("task-after")) {
+    // JOB: frame by frame (task i after task i of JOB); JOB:N: every task after task N of JOB.
+    Poco::JSON::Array::Ptr deps = new Poco::JSON::Array;
+    for (const auto& item : split(*v)) {
+      JsonObject d = new Poco::JSON::Object;
+      const auto colon = item.find(':');
+      d->set("job", item.substr(0, colon));
+      if (colon != std::string::npos) {
+        try {
+          d->set("task", std::stoi(item.substr(colon + 1)));
+        } catch (const std::exception&) {
+          return invalidArgument("--task-after " + item + ": the task index is not a number");
+        }
+      }
+      deps->add(d);
+    }
+    body->set("task_after", deps);
+  }
   return okStatus();
 }
 
@@ -189,8 +242,26 @@ int submit(const Ctx& c, const Args& a) {
     Poco::JSON::Array::Ptr cmd = new Poco::JSON::Array;
     for (const auto& s : a.rest()) cmd->add(s);
     body->set("command", cmd);
+  } else if (kind == "train") {
+    if (a.rest().empty()) return fail(c, "submit train needs a command after --");
+    Poco::JSON::Array::Ptr cmd = new Poco::JSON::Array;
+    for (const auto& s : a.rest()) cmd->add(s);
+    body->set("command", cmd);
+    if (auto v = a.get("checkpoint")) body->set("checkpoint_prefix", *v);
+  } else if (kind == "backup") {
+    // A storage contract: no process, so no compute resources or timeout.
+    body->remove("resources");
+    body->remove("timeout_seconds");
+    for (auto [flag, field] : {std::pair<const char*, const char*>{"capacity-gb", "capacity_gb"},
+                               {"replicas", "replicas"},
+                               {"days", "duration_days"}}) {
+      auto v = a.getInt(flag, 0);
+      if (!v.ok()) return failWith(c, v.error());
+      if (!a.get(flag)) return fail(c, std::string("submit backup needs --") + flag);
+      body->set(field, *v);
+    }
   } else {
-    return fail(c, "unknown job kind '" + kind + "' (render or command)");
+    return fail(c, "unknown job kind '" + kind + "' (render, command, train or backup)");
   }
   ApiClient api(c.env.scheduler_url, &*key, clock, random);
   auto r = postJob(c, api, body, a);
@@ -255,8 +326,25 @@ void printJobDetail(const Ctx& c, const JsonObject& j) {
         << (str(j, "name").empty() ? "" : "  (" + str(j, "name") + ")") << "\n"
         << "state    " << str(j, "state") << "  (" << counts(j) << ")\n"
         << "output   " << str(j, "output") << "\n"
-        << "bid      " << str(j, "max_price") << " per task-hour, min reputation "
+        << "bid      " << str(j, "max_price")
+        << (str(j, "kind") == "backup" ? " per GB-month" : " per task-hour") << ", min reputation "
         << str(j, "min_reputation") << "\n";
+  auto paused = getOptionalBool(j, "paused");
+  if (paused.ok() && paused->value_or(false)) c.out << "paused   yes (no new bookings)\n";
+  if (num(j, "waiting_for_jobs") > 0) {
+    c.out << "waiting  for " << num(j, "waiting_for_jobs") << " job(s) to succeed\n";
+  }
+  if (!str(j, "wait_reason").empty()) c.out << "waiting  " << str(j, "wait_reason") << "\n";
+  auto placements = getOptionalArray(j, "placements");
+  if (placements.ok() && placements->has_value()) {
+    c.out << "placed\n";
+    for (std::size_t i = 0; i < (**placements)->size(); ++i) {
+      auto p = (**placements)->getObject(static_cast<unsigned>(i));
+      c.out << "  " << str(p, "provider").substr(0, 16) << "  worker " << str(p, "worker_id")
+            << "  " << num(p, "capacity_mb") << " MB at " << str(p, "price_gb_month")
+            << "/GB-month until " << str(p, "expires_at") << "\n";
+    }
+  }
   auto tasks = getOptionalArray(j, "tasks");
   if (tasks.ok() && tasks->has_value()) {
     c.out << "tasks\n";
@@ -270,6 +358,10 @@ void printJobDetail(const Ctx& c, const JsonObject& j) {
       }
       c.out << std::setw(10) << str(t, "state") << "attempts " << num(t, "attempts");
       if (!str(t, "cost").empty()) c.out << "  cost " << str(t, "cost");
+      if (num(t, "waiting_for_tasks") > 0) {
+        c.out << "  waiting for " << num(t, "waiting_for_tasks") << " task(s)";
+      }
+      if (num(t, "not_before_ms") > 0) c.out << "  retry backoff";
       if (!str(t, "error").empty()) c.out << "  error: " << str(t, "error");
       c.out << "\n";
       auto outputs = getOptionalStringList(t, "outputs");
@@ -363,6 +455,33 @@ int cancel(const Ctx& c, const Args& a) {
   return 0;
 }
 
+// pause, resume and requeue: one POST on the job, then its state.
+int jobAction(const Ctx& c, const Args& a, const std::string& action) {
+  const bool requeue = action == "requeue";
+  if (a.positional().size() < (requeue ? 3u : 2u)) {
+    return fail(c, requeue ? "requeue needs a job ID and a TASK_INDEX" : action + " needs an ID");
+  }
+  auto key = loadKey(c);
+  if (!key.ok()) return failWith(c, key.error());
+  ApiClient api(c.env.scheduler_url, &*key, SystemClock::instance(), SecureRandom::instance());
+  const std::string path = "/v1/jobs/" + a.positional()[1] +
+                           (requeue ? "/tasks/" + a.positional()[2] + "/requeue" : "/" + action);
+  auto r = api.call("POST", path);
+  if (!r.ok()) return failWith(c, r.error());
+  if (a.has("json")) {
+    printJson(c, *r);
+    return 0;
+  }
+  c.out << str(*r, "id") << " " << str(*r, "state");
+  auto paused = getOptionalBool(*r, "paused");
+  if (paused.ok() && paused->value_or(false)) c.out << " (paused)";
+  if (!str(*r, "stopped_attempt").empty()) {
+    c.out << "; running attempt " << str(*r, "stopped_attempt") << " stopped";
+  }
+  c.out << "\n";
+  return 0;
+}
+
 int account(const Ctx& c, const Args& a, bool balance) {
   auto key = loadKey(c);
   if (!key.ok()) return failWith(c, key.error());
@@ -396,16 +515,39 @@ int runCli(const std::vector<std::string>& argv, const CliEnv& env, std::ostream
     if (a == "-f") a = "--follow";  // `dcloud logs -f ID`, as tail users type it
     if (a == "--") break;
   }
-  auto args = Args::parse(normalized, {"json", "help", "follow"});
+  auto args = Args::parse(normalized, {"json", "help", "follow", "preemptible"});
   if (!args.ok()) return fail(c, args.error().message);
   if (args->positional().empty() || args->has("help") || args->positional()[0] == "help") {
     (args->positional().empty() && !args->has("help") ? err : out) << kUsage;
     return args->positional().empty() && !args->has("help") ? 2 : 0;
   }
   const std::string cmd = args->positional()[0];
-  static const std::set<std::string> kSubmitOptions{
-      "json",      "frames", "chunk",   "max-price", "min-reputation", "cores",
-      "memory-mb", "gpus",   "timeout", "name",      "bid-cap"};
+  static const std::set<std::string> kSubmitOptions{"json",
+                                                    "frames",
+                                                    "chunk",
+                                                    "max-price",
+                                                    "min-reputation",
+                                                    "cores",
+                                                    "memory-mb",
+                                                    "gpus",
+                                                    "timeout",
+                                                    "name",
+                                                    "bid-cap",
+                                                    "after",
+                                                    "task-after",
+                                                    "priority",
+                                                    "preemptible",
+                                                    "max-attempts",
+                                                    "retry-backoff",
+                                                    "retry-backoff-max",
+                                                    "blocklist-after",
+                                                    "gpu-model",
+                                                    "gpu-memory-mb",
+                                                    "min-gpu-throughput",
+                                                    "checkpoint",
+                                                    "capacity-gb",
+                                                    "replicas",
+                                                    "days"};
   std::set<std::string> known{"json"};
   if (cmd == "submit") known = kSubmitOptions;
   if (cmd == "keygen") known = {"out"};
@@ -419,6 +561,7 @@ int runCli(const std::vector<std::string>& argv, const CliEnv& env, std::ostream
   if (cmd == "job") return job(c, *args);
   if (cmd == "wait") return waitJob(c, *args);
   if (cmd == "cancel") return cancel(c, *args);
+  if (cmd == "pause" || cmd == "resume" || cmd == "requeue") return jobAction(c, *args, cmd);
   if (cmd == "logs") {
     if (args->positional().size() < 2) return fail(c, "logs needs an ID");
     auto key = loadKey(c);

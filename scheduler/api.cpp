@@ -1,6 +1,7 @@
 #include "scheduler/api.h"
 
 #include <algorithm>
+#include <charconv>
 
 #include "common/log.h"
 #include "common/receipt.h"
@@ -58,19 +59,52 @@ class SubmitJob final : public Endpoint {
             "scene must be an object in the job's output bucket s3://" + bucket + "/"));
       }
     }
+    if (!spec.checkpoint_prefix.empty()) {
+      auto loc = parseS3Location(spec.checkpoint_prefix);
+      if (!loc.ok()) return ApiResponse::error(loc.error());
+      if (loc->first != bucket || loc->second.empty()) {
+        return ApiResponse::error(invalidArgument(
+            "checkpoint_prefix must be a prefix in the job's output bucket s3://" + bucket + "/"));
+      }
+    }
+    for (const auto& id : spec.after) {
+      if (Status s = requireUuid(id, "after: job id"); !s.ok())
+        return ApiResponse::error(s.error());
+    }
+    for (const auto& t : spec.task_after) {
+      if (Status s = requireUuid(t.job_id, "task_after: job id"); !s.ok()) {
+        return ApiResponse::error(s.error());
+      }
+    }
     // Price discovery before anything is written: a bid nobody accepts is refused with the
     // lowest price that would be accepted now.
     auto offers = d_.store.loadOffers();
     if (!offers.ok()) return ApiResponse::error(offers.error());
     core::TaskDemand demand{spec.resources, spec.max_price, spec.min_reputation};
-    core::Placeability placeable = core::checkPlaceable(demand, *offers);
+    demand.gpu_model = spec.gpu_model;
+    demand.gpu_memory_mb = spec.gpu_memory_mb;
+    demand.min_gpu_throughput = spec.min_gpu_throughput;
+    const bool backup = spec.kind == core::JobKind::kBackup;
+    if (backup) demand.need = {0, 0, 0, core::backupDiskMb(spec)};
+    core::Placeability placeable =
+        backup ? core::checkReplicasPlaceable(demand, spec.replicas, *offers)
+               : core::checkPlaceable(demand, *offers);
     if (placeable.kind == core::Placeability::Kind::kTooLow) {
+      const char* unit = backup ? " per GB-month" : " per task-hour";
       return ApiResponse::error(Error{ErrorCode::kPaymentRequired,
-                                      "no provider accepts " + formatMicros(spec.max_price) +
-                                          " per task-hour; the lowest "
-                                          "acceptable price now is " +
+                                      "no provider accepts " + formatMicros(spec.max_price) + unit +
+                                          "; the lowest acceptable price now is " +
                                           formatMicros(placeable.acceptable_price),
                                       "too-low", formatMicros(placeable.acceptable_price)});
+    }
+    // A job nobody can hold now stays queued (workers come and go), with the reason shown.
+    std::string wait_reason;
+    if (placeable.kind == core::Placeability::Kind::kNoOffer) {
+      wait_reason = backup ? "fewer than " + std::to_string(spec.replicas) + " providers offer " +
+                                 std::to_string(spec.capacity_gb) +
+                                 " GB of disk with the reputation asked for"
+                           : core::explainUnplaceable(demand, *offers);
+      if (wait_reason.empty()) wait_reason = "no alive worker fits this job now";
     }
     Status bucket_ok = d_.gateway.ensureBucket(req.principal, bucket);
     if (!bucket_ok.ok()) return ApiResponse::error(bucket_ok.error());
@@ -85,8 +119,9 @@ class SubmitJob final : public Endpoint {
     job.tasks = core::planTasks(spec);
     for (std::size_t i = 0; i < job.tasks.size(); ++i) job.task_ids.push_back(d_.random.uuid());
     // Every attempt is billed (the provider did the work), so the escrow covers all of them.
-    job.hold = core::maxTaskCost(spec) * static_cast<Micros>(job.tasks.size()) *
-               static_cast<Micros>(spec.max_attempts);
+    job.hold = core::jobHold(spec, job.tasks.size());
+    job.max_queued_tasks = d_.config.limits.max_queued_tasks_per_owner;
+    job.wait_reason = wait_reason;
     Status created = d_.store.createJob(job);
     if (!created.ok()) return ApiResponse::error(created.error());
     apiLog().info("job " + job.id + " submitted by " + req.principal.substr(0, 16) + ": " +
@@ -102,7 +137,8 @@ class SubmitJob final : public Endpoint {
     if (!view.ok()) return ApiResponse::error(view.error());
     JsonObject out = jobToJson(*view, false);
     if (placeable.kind == core::Placeability::Kind::kNoOffer) {
-      out->set("warning", "no registered worker fits this job now; it waits for one");
+      out->set("warning",
+               "no registered worker fits this job now; it waits for one (" + wait_reason + ")");
     }
     return ApiResponse::json(out, 201);
   }
@@ -252,6 +288,64 @@ class CancelJob final : public Endpoint {
   const ApiDeps& d_;
 };
 
+// POST /v1/jobs/{id}/pause and /resume: no new bookings while paused; running tasks finish.
+class PauseJob final : public Endpoint {
+ public:
+  PauseJob(const ApiDeps& d, bool paused) : d_(d), paused_(paused) {}
+  ApiResponse handle(const ApiRequest& req) override {
+    const std::string& id = req.path_params.at("id");
+    if (Status s = requireUuid(id, "job id"); !s.ok()) return ApiResponse::error(s.error());
+    Status s = d_.store.setPaused(req.principal, id, paused_);
+    if (!s.ok()) return ApiResponse::error(s.error());
+    apiLog().info("job " + id + (paused_ ? " paused" : " resumed"));
+    // Either way the dispatcher's queue must be reloaded (it holds or lacks the job's tasks).
+    d_.dispatcher.trigger();
+    auto job = d_.store.getJob(req.principal, id);
+    if (!job.ok()) return ApiResponse::error(job.error());
+    JsonObject event = new Poco::JSON::Object;
+    event->set("paused", paused_);
+    publishJobEvent(d_, id, paused_ ? "job.paused" : "job.resumed", event);
+    return ApiResponse::json(jobToJson(*job, false));
+  }
+
+ private:
+  const ApiDeps& d_;
+  bool paused_;
+};
+
+// POST /v1/jobs/{id}/tasks/{index}/requeue: the task goes back to pending with a fresh attempt
+// budget; a running attempt is stopped (through the worker's heartbeat) and billed once.
+class RequeueTask final : public Endpoint {
+ public:
+  explicit RequeueTask(const ApiDeps& d) : d_(d) {}
+  ApiResponse handle(const ApiRequest& req) override {
+    const std::string& id = req.path_params.at("id");
+    if (Status s = requireUuid(id, "job id"); !s.ok()) return ApiResponse::error(s.error());
+    const std::string& text = req.path_params.at("index");
+    int index = -1;
+    auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), index);
+    if (text.empty() || ec != std::errc() || ptr != text.data() + text.size() || index < 0) {
+      return ApiResponse::error(invalidArgument("task index '" + text + "' is not a number"));
+    }
+    auto stopped = d_.store.requeueTask(req.principal, id, index);
+    if (!stopped.ok()) return ApiResponse::error(stopped.error());
+    apiLog().info("job " + id + " task " + std::to_string(index) + " requeued" +
+                  (stopped->empty() ? "" : "; attempt " + *stopped + " will be stopped"));
+    d_.dispatcher.trigger();
+    JsonObject event = new Poco::JSON::Object;
+    event->set("index", index);
+    publishJobEvent(d_, id, "task.requeued", event);
+    auto job = d_.store.getJob(req.principal, id);
+    if (!job.ok()) return ApiResponse::error(job.error());
+    JsonObject out = jobToJson(*job, false);
+    if (!stopped->empty()) out->set("stopped_attempt", *stopped);
+    return ApiResponse::json(out);
+  }
+
+ private:
+  const ApiDeps& d_;
+};
+
 class GetAccount final : public Endpoint {
  public:
   explicit GetAccount(const ApiDeps& d) : d_(d) {}
@@ -286,6 +380,10 @@ Router makeSchedulerRouter(const ApiDeps& deps) {
   r.add("GET", "/v1/jobs", Auth::kSigned, std::make_shared<ListJobs>(deps));
   r.add("GET", "/v1/jobs/{id}", Auth::kSigned, std::make_shared<GetJob>(deps));
   r.add("POST", "/v1/jobs/{id}/cancel", Auth::kSigned, std::make_shared<CancelJob>(deps));
+  r.add("POST", "/v1/jobs/{id}/pause", Auth::kSigned, std::make_shared<PauseJob>(deps, true));
+  r.add("POST", "/v1/jobs/{id}/resume", Auth::kSigned, std::make_shared<PauseJob>(deps, false));
+  r.add("POST", "/v1/jobs/{id}/tasks/{index}/requeue", Auth::kSigned,
+        std::make_shared<RequeueTask>(deps));
   r.add("GET", "/v1/jobs/{id}/events", Auth::kSigned, std::make_shared<JobEventStream>(deps));
   r.add("GET", "/v1/accounts/{id}", Auth::kSigned, std::make_shared<GetAccount>(deps));
   addWorkerRoutes(r, deps);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <limits>
 #include <string_view>
 #include <unordered_set>
 
@@ -106,8 +107,12 @@ Result<int> Dispatcher::planRound(bool reload) {
   for (const auto& o : *offers) free_cores += std::max(0, o.free.cores);
   // Reloading costs a sort of every pending task in SQL: between reloads a round plans what is
   // left of the last load, unless that is fewer tasks than the free cores could take.
+  if (reload_requested_next_) {
+    reload = true;
+    reload_requested_next_ = false;
+  }
   if (reload || (queue_truncated_ && static_cast<std::int64_t>(queue_.size()) < free_cores)) {
-    auto queue = store_.pendingTasks(config_.pending_batch);
+    auto queue = store_.pendingTasks(config_.pending_batch, clock_.nowMillis());
     if (!queue.ok()) return queue.error();
     queue_ = std::move(*queue);
     queue_truncated_ = static_cast<int>(queue_.size()) >= config_.pending_batch;
@@ -117,7 +122,7 @@ Result<int> Dispatcher::planRound(bool reload) {
   core::PlanOptions options;
   options.now_ms = clock_.nowMillis();
   std::vector<core::Booking> bookings = core::planBookings(queue_, *offers, options);
-  if (bookings.empty()) return 0;
+  if (bookings.empty()) return preemptRound(*offers);
   {
     // Booked or fenced off by the commit below: either way no longer ours to plan.
     std::unordered_set<std::string_view> booked;
@@ -144,6 +149,8 @@ Result<int> Dispatcher::planRound(bool reload) {
   if (!s.ok()) log_.warn("cannot wake workers: " + s.error().message);
   metrics_.counter("dcloud_scheduler_bookings_total", "Tasks booked onto workers")
       .inc(static_cast<double>(bookings.size()));
+  auto preempted = preemptRound(*offers);
+  if (!preempted.ok()) log_.warn("preemption failed: " + preempted.error().message);
   const auto millis = [](auto from, auto to) {
     return std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(to - from).count());
   };
@@ -153,6 +160,43 @@ Result<int> Dispatcher::planRound(bool reload) {
             " ms (offers " + millis(started, loaded) + ", queue " + millis(loaded, queued) +
             ", plan and commit " + millis(queued, done) + ")");
   return static_cast<int>(bookings.size());
+}
+
+Result<int> Dispatcher::preemptRound(std::vector<core::Offer>& offers) {
+  // Only tasks that found no room this round, and only when one outranks some preemptible
+  // running task: the query below is an index probe that finds nothing in the usual case.
+  if (queue_.empty()) return 0;
+  int top = std::numeric_limits<int>::min();
+  for (const auto& t : queue_) top = std::max(top, t.priority);
+  if (top == std::numeric_limits<int>::min()) return 0;
+  auto running = store_.preemptibleTasks(top);
+  if (!running.ok()) return running.error();
+  if (running->empty()) return 0;
+  std::vector<core::QueuedTask> waiting = queue_;
+  std::stable_sort(waiting.begin(), waiting.end(),
+                   [](const auto& a, const auto& b) { return a.priority > b.priority; });
+  auto plan = core::planPreemptions(waiting, *running, offers);
+  if (plan.empty()) return 0;
+  std::unordered_set<std::string_view> booked;
+  for (const auto& p : plan) booked.insert(p.booking.task_id);
+  std::erase_if(queue_, [&](const core::QueuedTask& t) { return booked.count(t.task_id) > 0; });
+  auto woken = store_.commitPreemptions(plan, token_);
+  if (!woken.ok()) {
+    queue_.clear();
+    queue_truncated_ = true;
+    return woken.error();
+  }
+  // The victims are pending again: the next round must see them.
+  reload_requested_next_ = true;
+  Status s = signals_.wakeAll(*woken);
+  if (!s.ok()) log_.warn("cannot wake workers: " + s.error().message);
+  std::size_t victims = 0;
+  for (const auto& p : plan) victims += p.victims.size();
+  metrics_.counter("dcloud_scheduler_preemptions_total", "Running tasks preempted")
+      .inc(static_cast<double>(victims));
+  log_.info("preempted " + std::to_string(victims) + " task(s) for " + std::to_string(plan.size()) +
+            " higher-priority task(s)");
+  return static_cast<int>(plan.size());
 }
 
 Result<int> Dispatcher::reapOnce() {

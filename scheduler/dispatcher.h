@@ -65,6 +65,8 @@ class Dispatcher {
  private:
   void run();
   Result<int> planRound(bool reload);
+  // Preemption after a round's bookings, over the offers as the round left them.
+  Result<int> preemptRound(std::vector<core::Offer>& offers);
   DispatcherConfig config_;
   SchedulerStore& store_;
   WorkerSignals& signals_;
@@ -85,7 +87,8 @@ class Dispatcher {
   // The pending tasks loaded last, less those booked since (only the leader books, so the rest
   // are still pending unless cancelled, which the commit's fence handles). Dispatcher thread only.
   std::vector<core::QueuedTask> queue_;
-  bool queue_truncated_ = false;  // the load hit pending_batch: more wait in the database
+  bool queue_truncated_ = false;        // the load hit pending_batch: more wait in the database
+  bool reload_requested_next_ = false;  // preempted tasks went back to pending
   std::thread thread_;
 };
 

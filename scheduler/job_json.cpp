@@ -1,5 +1,6 @@
 #include "scheduler/job_json.h"
 
+#include <algorithm>
 #include <charconv>
 
 namespace dcloud::scheduler {
@@ -45,9 +46,34 @@ Status narrow(const JsonObject& obj, const std::string& key, T& out) {
 }
 
 Result<core::JobSpec> specFromObject(const JsonObject& obj, bool stored) {
-  DCLOUD_TRY(requireOnlyFields(obj, {"kind", "name", "scene", "frames", "frame_first", "frame_last",
-                                     "chunk", "command", "resources", "max_price", "min_reputation",
-                                     "timeout_seconds", "max_attempts", "output_bucket"}));
+  DCLOUD_TRY(requireOnlyFields(obj, {"kind",
+                                     "name",
+                                     "scene",
+                                     "frames",
+                                     "frame_first",
+                                     "frame_last",
+                                     "chunk",
+                                     "command",
+                                     "resources",
+                                     "max_price",
+                                     "min_reputation",
+                                     "timeout_seconds",
+                                     "max_attempts",
+                                     "output_bucket",
+                                     "retry_backoff_seconds",
+                                     "retry_backoff_max_seconds",
+                                     "blocklist_after",
+                                     "priority",
+                                     "preemptible",
+                                     "after",
+                                     "task_after",
+                                     "gpu_model",
+                                     "gpu_memory_mb",
+                                     "min_gpu_throughput",
+                                     "checkpoint_prefix",
+                                     "capacity_gb",
+                                     "replicas",
+                                     "duration_days"}));
   core::JobSpec spec;
   auto kind = getString(obj, "kind");
   if (!kind.ok()) return kind.error();
@@ -99,6 +125,57 @@ Result<core::JobSpec> specFromObject(const JsonObject& obj, bool stored) {
   spec.min_reputation = *min_rep;
   DCLOUD_TRY(intField(obj, "timeout_seconds", spec.timeout_seconds));
   DCLOUD_TRY(narrow(obj, "max_attempts", spec.max_attempts));
+  DCLOUD_TRY(intField(obj, "retry_backoff_seconds", spec.retry_backoff_seconds));
+  if (!obj->has("retry_backoff_max_seconds")) {
+    // A base above the default cap raises the cap with it rather than being refused.
+    spec.retry_backoff_max_seconds =
+        std::max(spec.retry_backoff_max_seconds, spec.retry_backoff_seconds);
+  }
+  DCLOUD_TRY(intField(obj, "retry_backoff_max_seconds", spec.retry_backoff_max_seconds));
+  DCLOUD_TRY(narrow(obj, "blocklist_after", spec.blocklist_after));
+  DCLOUD_TRY(narrow(obj, "priority", spec.priority));
+  auto preemptible = getOptionalBool(obj, "preemptible");
+  if (!preemptible.ok()) return preemptible.error();
+  spec.preemptible = preemptible->value_or(false);
+  auto after = getOptionalStringList(obj, "after");
+  if (!after.ok()) return after.error();
+  spec.after = after->value_or(std::vector<std::string>{});
+  auto task_after = getOptionalArray(obj, "task_after");
+  if (!task_after.ok()) return task_after.error();
+  if (task_after->has_value()) {
+    const auto& arr = **task_after;
+    if (arr->size() > 1000) return invalidArgument("task_after is too long");
+    for (std::size_t i = 0; i < arr->size(); ++i) {
+      JsonObject t = arr->getObject(static_cast<unsigned>(i));
+      if (!t) {
+        return invalidArgument(
+            "task_after entries are objects like {\"job\": ID} (frame by "
+            "frame) or {\"job\": ID, \"task\": N}");
+      }
+      DCLOUD_TRY(requireOnlyFields(t, {"job", "task"}));
+      auto job = getString(t, "job");
+      if (!job.ok()) return job.error();
+      core::TaskAfter dep{*job, -1};
+      DCLOUD_TRY(narrow(t, "task", dep.task));
+      if (t->has("task") && dep.task < 0) return invalidArgument("task_after task must be >= 0");
+      spec.task_after.push_back(dep);
+    }
+  }
+  auto gpu_model = getOptionalString(obj, "gpu_model");
+  if (!gpu_model.ok()) return gpu_model.error();
+  spec.gpu_model = gpu_model->value_or("");
+  DCLOUD_TRY(intField(obj, "gpu_memory_mb", spec.gpu_memory_mb));
+  DCLOUD_TRY(intField(obj, "min_gpu_throughput", spec.min_gpu_throughput));
+  auto checkpoint = getOptionalString(obj, "checkpoint_prefix");
+  if (!checkpoint.ok()) return checkpoint.error();
+  spec.checkpoint_prefix = checkpoint->value_or("");
+  DCLOUD_TRY(intField(obj, "capacity_gb", spec.capacity_gb));
+  DCLOUD_TRY(narrow(obj, "replicas", spec.replicas));
+  DCLOUD_TRY(intField(obj, "duration_days", spec.duration_days));
+  if (spec.kind == core::JobKind::kBackup && !stored && !obj->has("resources")) {
+    // Backups run nothing: the smallest valid resources, so compute limits never refuse one.
+    spec.resources = {1, 16, 0, 0};
+  }
   return spec;
 }
 
@@ -142,10 +219,40 @@ std::string specToJson(const core::JobSpec& spec) {
     o->set("frame_first", spec.frame_first);
     o->set("frame_last", spec.frame_last);
     o->set("chunk", spec.chunk);
+  } else if (spec.kind == core::JobKind::kBackup) {
+    o->set("capacity_gb", spec.capacity_gb);
+    o->set("replicas", spec.replicas);
+    o->set("duration_days", spec.duration_days);
   } else {
     Poco::JSON::Array::Ptr cmd = new Poco::JSON::Array;
     for (const auto& a : spec.command) cmd->add(a);
     o->set("command", cmd);
+  }
+  if (spec.kind == core::JobKind::kTrain && !spec.checkpoint_prefix.empty()) {
+    o->set("checkpoint_prefix", spec.checkpoint_prefix);
+  }
+  if (!spec.gpu_model.empty()) o->set("gpu_model", spec.gpu_model);
+  if (spec.gpu_memory_mb > 0) o->set("gpu_memory_mb", spec.gpu_memory_mb);
+  if (spec.min_gpu_throughput > 0) o->set("min_gpu_throughput", spec.min_gpu_throughput);
+  o->set("retry_backoff_seconds", spec.retry_backoff_seconds);
+  o->set("retry_backoff_max_seconds", spec.retry_backoff_max_seconds);
+  o->set("blocklist_after", spec.blocklist_after);
+  o->set("priority", spec.priority);
+  o->set("preemptible", spec.preemptible);
+  if (!spec.after.empty()) {
+    Poco::JSON::Array::Ptr after = new Poco::JSON::Array;
+    for (const auto& a : spec.after) after->add(a);
+    o->set("after", after);
+  }
+  if (!spec.task_after.empty()) {
+    Poco::JSON::Array::Ptr deps = new Poco::JSON::Array;
+    for (const auto& t : spec.task_after) {
+      JsonObject d = new Poco::JSON::Object;
+      d->set("job", t.job_id);
+      if (t.task >= 0) d->set("task", t.task);
+      deps->add(d);
+    }
+    o->set("task_after", deps);
   }
   JsonObject r = new Poco::JSON::Object;
   r->set("cores", spec.resources.cores);
@@ -193,6 +300,24 @@ JsonObject jobToJson(const JobView& job, bool with_tasks) {
   o->set("cost_micros", job.cost);
   o->set("settled", formatMicros(job.settled));
   o->set("settled_micros", job.settled);
+  o->set("paused", job.paused);
+  o->set("priority", job.priority);
+  o->set("preemptible", job.preemptible);
+  if (job.blockers > 0) o->set("waiting_for_jobs", job.blockers);
+  if (!job.wait_reason.empty() && job.state == "queued") o->set("wait_reason", job.wait_reason);
+  if (!job.placements.empty()) {
+    Poco::JSON::Array::Ptr placements = new Poco::JSON::Array;
+    for (const auto& p : job.placements) {
+      JsonObject po = new Poco::JSON::Object;
+      po->set("worker_id", p.worker_id);
+      po->set("provider", p.provider);
+      po->set("capacity_mb", p.capacity_mb);
+      po->set("price_gb_month", formatMicros(p.price_gb_month));
+      po->set("expires_at", p.expires_at);
+      placements->add(po);
+    }
+    o->set("placements", placements);
+  }
   auto spec = parseJsonObject(job.spec_json);
   if (spec.ok()) o->set("spec", *spec);
   if (with_tasks) {
@@ -220,6 +345,8 @@ JsonObject jobToJson(const JobView& job, bool with_tasks) {
       to->set("outputs", outputs);
       if (t.exit_code) to->set("exit_code", *t.exit_code);
       if (!t.error.empty()) to->set("error", t.error);
+      if (t.state == "pending" && t.not_before_ms > 0) to->set("not_before_ms", t.not_before_ms);
+      if (t.state == "pending" && t.blockers > 0) to->set("waiting_for_tasks", t.blockers);
       tasks->add(to);
     }
     o->set("tasks", tasks);

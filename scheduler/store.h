@@ -30,6 +30,11 @@ struct NewJob {
   std::vector<core::TaskPlan> tasks;
   std::vector<std::string> task_ids;
   Micros hold = 0;
+  // Refused with ResourceExhausted/queue-full when the owner's unfinished jobs already hold this
+  // many tasks (0: no cap).
+  std::int64_t max_queued_tasks = 0;
+  // Why it cannot run now, shown until its first booking ('' when nothing is known).
+  std::string wait_reason;
 };
 
 struct TaskView {
@@ -47,6 +52,16 @@ struct TaskView {
   std::optional<int> exit_code;
   std::string error;
   bool settled = false;
+  std::int64_t not_before_ms = 0;  // retry backoff: not booked before (scheduler clock)
+  int blockers = 0;                // tasks it waits for that have not succeeded
+};
+
+struct PlacementView {
+  std::string worker_id;
+  std::string provider;
+  std::int64_t capacity_mb = 0;
+  Micros price_gb_month = 0;
+  std::string expires_at;
 };
 
 struct JobView {
@@ -64,9 +79,15 @@ struct JobView {
   std::string finished_at;
   std::string spec_json;
   core::TaskCounts counts;
-  Micros cost = 0;              // charged so far
-  Micros settled = 0;           // of which the ledger has settled
-  std::vector<TaskView> tasks;  // only from getJob
+  Micros cost = 0;     // charged so far
+  Micros settled = 0;  // of which the ledger has settled
+  bool paused = false;
+  int priority = 0;
+  bool preemptible = false;
+  int blockers = 0;  // jobs it waits for that have not succeeded
+  std::string wait_reason;
+  std::vector<TaskView> tasks;            // only from getJob
+  std::vector<PlacementView> placements;  // backups, only from getJob
 };
 
 struct WorkerRecord {
@@ -76,6 +97,10 @@ struct WorkerRecord {
   core::Resources capacity;
   Micros price_core_hour = 0;
   Micros price_gpu_hour = 0;
+  std::string gpu_model;
+  std::int64_t gpu_memory_mb = 0;
+  std::int64_t gpu_throughput = 0;
+  Micros price_disk_gb_month = 0;
   std::string offer_json;
 };
 
@@ -118,6 +143,7 @@ struct Completion {
   UsageReceipt receipt;
   std::string receipt_signature;
   std::string receipt_json;
+  std::int64_t now_ms = 0;  // the scheduler's clock, for the retry backoff
 };
 
 struct CompletionResult {
@@ -139,7 +165,17 @@ class SchedulerStore {
   // NotFound when the job does not exist or belongs to someone else.
   Result<JobView> getJob(const std::string& owner, const std::string& job_id);
   // Cancels every unfinished task; returns the attempt ids that were running (to stop workers).
+  // Jobs and tasks waiting for it are cancelled too.
   Result<std::vector<std::string>> cancelJob(const std::string& owner, const std::string& job_id);
+  // Pause (no new bookings; running tasks finish) or resume. NotFound for an unknown or foreign
+  // job, FailedPrecondition for a finished one.
+  Status setPaused(const std::string& owner, const std::string& job_id, bool paused);
+  // Sends task `index` back to pending with a fresh attempt budget (escrow for it is held, under
+  // the same balance check as a submit). A leased or running attempt is fenced: the worker is
+  // told to stop, and its completion is billed once without touching the task. Returns the
+  // fenced attempt id, or "" when none ran. FailedPrecondition when the task is pending already
+  // or the job is a backup.
+  Result<std::string> requeueTask(const std::string& owner, const std::string& job_id, int index);
 
   Status registerWorker(const WorkerRecord& worker);
   // NotFound unless the worker exists, is alive and belongs to provider. A positive answer is
@@ -150,16 +186,26 @@ class SchedulerStore {
   // from the ledger.
   Result<std::vector<core::Offer>> loadOffers();
   Result<std::vector<std::string>> aliveWorkerIds();
-  // Pending tasks of runnable jobs, owners' oldest jobs first, at most limit.
-  Result<std::vector<core::QueuedTask>> pendingTasks(int limit);
+  // Ready tasks of runnable jobs, owners' oldest jobs first, at most limit: pending, not waiting
+  // for a task or job, not in retry backoff at now_ms, job not paused. Each carries its job's
+  // blocklist as excluded workers.
+  Result<std::vector<core::QueuedTask>> pendingTasks(int limit, std::int64_t now_ms = 0);
+  // Leased or running tasks of preemptible jobs with a priority below `below`.
+  Result<std::vector<core::RunningTask>> preemptibleTasks(int below);
+  // Requeues the victims (fenced like a lost lease, the attempt not counted) and books the
+  // preempting tasks, in one transaction under the leader fence. Returns the workers to wake.
+  Result<std::vector<std::string>> commitPreemptions(const std::vector<core::Preemption>& plan,
+                                                     std::int64_t fencing_token);
   // Takes the leader lease for holder when it is free or expired at now_ms (a new fencing token),
   // or renews it when holder has it (the same token); until now_ms + ttl_ms either way. nullopt
   // while another holder's lease is valid.
   Result<std::optional<std::int64_t>> acquireLeadership(const std::string& holder,
                                                         std::int64_t now_ms, std::int64_t ttl_ms);
   // Books each task (pending -> leased) with a fresh attempt id, in one statement; skips tasks
-  // that are no longer pending or workers no longer alive. Conflict/stale-leader, booking nothing,
-  // unless fencing_token is the current leader's. Returns the worker ids that got work.
+  // that are no longer pending, jobs paused meanwhile, or workers no longer alive. Replica
+  // bookings place a backup: all its replicas are recorded and the task succeeds, or none.
+  // Conflict/stale-leader, booking nothing, unless fencing_token is the current leader's. Returns
+  // the worker ids that got work.
   Result<std::vector<std::string>> commitBookings(const std::vector<core::Booking>& bookings,
                                                   std::int64_t fencing_token);
   // Leased, undelivered tasks of this worker; marks them delivered.
@@ -183,6 +229,8 @@ class SchedulerStore {
 
  private:
   PgPool& pool_;
+  Result<std::vector<std::string>> book(pqxx::work& w, const std::vector<core::Booking>& bookings,
+                                        std::int64_t fencing_token);
   struct KnownWorker {
     std::string provider;
     std::chrono::steady_clock::time_point until;

@@ -39,6 +39,34 @@ Result<std::vector<std::string>> attemptList(const JsonObject& obj, const char* 
   return out;
 }
 
+// The offer's GPU qualities from the worker's hardware report: each entry may carry "name",
+// "memory_bytes" and a measured "throughput_gflops". The offer is as good as its weakest GPU
+// (a multi-GPU task gets any of them): the first model name, the least memory and throughput.
+Status describeGpus(const JsonArray& gpus, WorkerRecord& w) {
+  if (gpus->size() > 64) return invalidArgument("at most 64 GPUs per worker");
+  std::int64_t memory = -1, throughput = -1;
+  for (std::size_t i = 0; i < gpus->size(); ++i) {
+    JsonObject g = gpus->getObject(static_cast<unsigned>(i));
+    if (!g) continue;  // older workers may send bare entries
+    auto name = getOptionalString(g, "name");
+    auto bytes = getOptionalInt(g, "memory_bytes");
+    auto gflops = getOptionalInt(g, "throughput_gflops");
+    if (!name.ok() || !bytes.ok() || !gflops.ok()) {
+      return invalidArgument("gpus[" + std::to_string(i) +
+                             "]: name must be a string, memory_bytes and throughput_gflops "
+                             "numbers");
+    }
+    if (w.gpu_model.empty()) w.gpu_model = name->value_or("").substr(0, 200);
+    const std::int64_t mb = std::max<std::int64_t>(0, bytes->value_or(0)) / (1024 * 1024);
+    const std::int64_t tp = std::max<std::int64_t>(0, gflops->value_or(0));
+    memory = memory < 0 ? mb : std::min(memory, mb);
+    throughput = throughput < 0 ? tp : std::min(throughput, tp);
+  }
+  w.gpu_memory_mb = std::max<std::int64_t>(0, memory);
+  w.gpu_throughput = std::max<std::int64_t>(0, throughput);
+  return okStatus();
+}
+
 class RegisterWorker final : public Endpoint {
  public:
   explicit RegisterWorker(const ApiDeps& d) : d_(d) {}
@@ -75,12 +103,18 @@ class RegisterWorker final : public Endpoint {
     w.capacity.memory_mb = *memory;
     w.capacity.disk_mb = std::max<std::int64_t>(0, disk->value_or(0));
     w.capacity.gpus = gpus->has_value() ? static_cast<int>((**gpus)->size()) : 0;
+    if (gpus->has_value()) {
+      Status described = describeGpus(**gpus, w);
+      if (!described.ok()) return ApiResponse::error(described.error());
+    }
     if (!prices->has_value()) return ApiResponse::error(invalidArgument("prices are required"));
     const JsonObject& p = **prices;
     Status price_fields = requireOnlyFields(p, {"cpu", "gpu", "disk"});
     if (!price_fields.ok()) return ApiResponse::error(price_fields.error());
+    // disk: per GB-month, for backups placed on this worker's free disk.
     for (auto [key, out] : {std::pair<const char*, Micros*>{"cpu", &w.price_core_hour},
-                            std::pair<const char*, Micros*>{"gpu", &w.price_gpu_hour}}) {
+                            std::pair<const char*, Micros*>{"gpu", &w.price_gpu_hour},
+                            std::pair<const char*, Micros*>{"disk", &w.price_disk_gb_month}}) {
       auto text = getOptionalString(p, key);
       if (!text.ok()) return ApiResponse::error(text.error());
       auto m = parseMicros(text->value_or("0"));
@@ -187,9 +221,15 @@ class Lease final : public Endpoint {
     for (const auto& a : tasks) attempts.push_back(a.attempt_id);
     for (const auto& a : tasks) {
       std::vector<S3Grant> grants{{"write", a.output_prefix}};
+      const std::string bucket_url = "s3://" + a.output_bucket + "/";
       if (a.spec.kind == core::JobKind::kRender) {
-        const std::string prefix = "s3://" + a.output_bucket + "/";
-        grants.push_back({"read", a.spec.scene.substr(prefix.size())});
+        grants.push_back({"read", a.spec.scene.substr(bucket_url.size())});
+      }
+      // A train task reads its last checkpoint and writes new ones (submit checked the bucket).
+      if (!a.spec.checkpoint_prefix.empty() && a.spec.checkpoint_prefix.rfind(bucket_url, 0) == 0) {
+        const std::string prefix = a.spec.checkpoint_prefix.substr(bucket_url.size());
+        grants.push_back({"read", prefix});
+        grants.push_back({"write", prefix});
       }
       auto creds =
           d_.gateway.credentials(a.owner, a.output_bucket, grants, a.spec.timeout_seconds + 600);
@@ -321,6 +361,7 @@ class Complete final : public Endpoint {
     c.receipt = *parsed;
     c.receipt_signature = *signature;
     c.receipt_json = toJson(**receipt);
+    c.now_ms = d_.clock.nowMillis();
     if (!isUuid(c.task_id) || !isUuid(c.attempt_id)) {
       return ApiResponse::error(invalidArgument("task and attempt ids must be UUIDs"));
     }

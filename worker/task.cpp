@@ -28,11 +28,15 @@ Result<Task> taskFromJson(const JsonObject& obj) {
   DCLOUD_TRY(str(s, "kind", t.kind));
   if (t.kind == "render") {
     DCLOUD_TRY(str(s, "scene", t.scene));
-  } else if (t.kind == "command") {
+  } else if (t.kind == "command" || t.kind == "train") {
+    // A train task runs like a command (on its GPUs) and learns its checkpoint prefix.
     auto cmd = getOptionalStringList(s, "command");
     if (!cmd.ok()) return cmd.error();
     t.command = cmd->value_or(std::vector<std::string>{});
     if (t.command.empty()) return invalidArgument("command task without a command");
+    auto checkpoint = getOptionalString(s, "checkpoint_prefix");
+    if (!checkpoint.ok()) return checkpoint.error();
+    t.checkpoint_prefix = checkpoint->value_or("");
   } else {
     return invalidArgument("unknown task kind " + t.kind);
   }

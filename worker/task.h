@@ -17,7 +17,8 @@ struct Task {
   std::string job_id;
   std::string kind;                  // render | command
   std::string scene;                 // s3://bucket/key (render)
-  std::vector<std::string> command;  // (command)
+  std::vector<std::string> command;  // (command, train)
+  std::string checkpoint_prefix;     // s3://bucket/prefix (train; the same on every attempt)
   int frame_first = 0;
   int frame_last = 0;
   int cores = 1;

@@ -232,6 +232,7 @@ RunOutcome TaskRunner::run(const Task& task, std::atomic<bool>& cancel) {
       spec.env["DCLOUD_FRAME_LAST"] = std::to_string(task.frame_last);
     } else {
       spec.argv = task.command;
+      if (!task.checkpoint_prefix.empty()) spec.env["DCLOUD_CHECKPOINT"] = task.checkpoint_prefix;
     }
     std::atomic<bool> finished{false};
     std::thread scanner([&] {

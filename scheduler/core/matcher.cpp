@@ -17,10 +17,12 @@ constexpr std::uint64_t shapeKey(std::int64_t cores, std::int64_t gpus, bool gpu
 
 std::size_t Matcher::CursorKeyHash::operator()(const CursorKey& k) const {
   std::size_t h = k.gpu_hosts ? 1 : 0;
-  for (std::int64_t v : {static_cast<std::int64_t>(k.cores), static_cast<std::int64_t>(k.gpus),
-                         k.memory_mb, k.disk_mb, k.min_reputation}) {
+  for (std::int64_t v :
+       {static_cast<std::int64_t>(k.cores), static_cast<std::int64_t>(k.gpus), k.memory_mb,
+        k.disk_mb, k.min_reputation, k.gpu_memory_mb, k.min_gpu_throughput}) {
     h = (h ^ static_cast<std::size_t>(v)) * 0x100000001b3ULL;
   }
+  if (!k.gpu_model.empty()) h ^= std::hash<std::string>{}(k.gpu_model);
   return h ^ (h >> 29);
 }
 
@@ -38,7 +40,8 @@ Matcher::Matcher(std::vector<Offer> offers, bool keep_gpu_hosts_free)
 }
 
 Matcher::Max Matcher::leafOf(const Offer& o) const {
-  return {o.free.memory_mb, o.free.disk_mb, o.reputation, o.free.cores, o.free.gpus};
+  return {o.free.memory_mb, o.free.disk_mb, o.reputation, o.gpu_memory_mb,
+          o.gpu_throughput, o.free.cores,   o.free.gpus};
 }
 
 Matcher::Index& Matcher::indexFor(std::int64_t cores, std::int64_t gpus, bool gpu_hosts) {
@@ -77,7 +80,7 @@ void Matcher::buildIndex(Index& index) {
   index.unit_price.resize(n);
   index.position.assign(offers_.size(), 0);
   while (index.leaves < n) index.leaves *= 2;
-  const Max none{-1, -1, std::numeric_limits<Micros>::min(), -1, -1};
+  const Max none{-1, -1, std::numeric_limits<Micros>::min(), -1, -1, -1, -1};
   index.tree.assign(2 * index.leaves, none);
   for (std::size_t p = 0; p < n; ++p) {
     const std::uint32_t i = index.order[p];
@@ -91,8 +94,12 @@ void Matcher::buildIndex(Index& index) {
 }
 
 Matcher::Max Matcher::combine(const Max& a, const Max& b) {
-  return {std::max(a.memory_mb, b.memory_mb), std::max(a.disk_mb, b.disk_mb),
-          std::max(a.reputation, b.reputation), std::max(a.cores, b.cores),
+  return {std::max(a.memory_mb, b.memory_mb),
+          std::max(a.disk_mb, b.disk_mb),
+          std::max(a.reputation, b.reputation),
+          std::max(a.gpu_memory_mb, b.gpu_memory_mb),
+          std::max(a.gpu_throughput, b.gpu_throughput),
+          std::max(a.cores, b.cores),
           std::max(a.gpus, b.gpus)};
 }
 
@@ -104,10 +111,20 @@ void Matcher::descend(Search& s, std::size_t node, std::size_t lo, std::size_t h
       m.disk_mb < need.disk_mb || m.reputation < s.demand->min_reputation) {
     return;
   }
+  if (need.gpus > 0 && (m.gpu_memory_mb < s.demand->gpu_memory_mb ||
+                        m.gpu_throughput < s.demand->min_gpu_throughput)) {
+    return;
+  }
   // Left to right, so nothing here is cheaper than the best so far: it can only win a tie on
   // price by having more free cores (a lower worker id sits further left).
   if (s.best && (s.index->unit_price[lo] > s.best_unit_price || m.cores <= s.best_cores)) return;
   if (hi - lo == 1) {
+    // Qualities no maximum summarises: checked per offer, only on candidates that fit.
+    const Offer& o = offers_[s.index->order[lo]];
+    if (!modelMatches(o.gpu_model, need.gpus > 0 ? s.demand->gpu_model : std::string()) ||
+        excluded(o, *s.demand)) {
+      return;
+    }
     s.best = lo;
     s.best_unit_price = s.index->unit_price[lo];
     s.best_cores = m.cores;
@@ -131,19 +148,32 @@ std::optional<Matcher::Candidate> Matcher::bestIn(const TaskDemand& demand, bool
   // Offers before the cursor did not fit this demand last time, and free resources have only
   // shrunk since, so the search starts there: a job's tasks skip the full offers once, not once
   // per task.
-  const CursorKey key{demand.need.memory_mb, demand.need.disk_mb, demand.min_reputation,
-                      demand.need.cores,     demand.need.gpus,    gpu_hosts};
-  auto [cursor, inserted] = cursor_.try_emplace(key, 0);
+  const bool gpu = demand.need.gpus > 0;
+  CursorKey key{demand.need.memory_mb,
+                demand.need.disk_mb,
+                demand.min_reputation,
+                gpu ? demand.gpu_memory_mb : 0,
+                gpu ? demand.min_gpu_throughput : 0,
+                gpu ? demand.gpu_model : std::string(),
+                demand.need.cores,
+                demand.need.gpus,
+                gpu_hosts};
+  auto [cursor, inserted] = cursor_.try_emplace(std::move(key), 0);
+  const bool moves_cursor = demand.excluded_workers.empty();
   Search s{&index, &demand, cursor->second, limit, std::nullopt, 0, 0};
   if (s.from < s.limit) descend(s, 1, 0, index.leaves);
   if (!s.best) {
-    cursor->second = static_cast<std::uint32_t>(std::max<std::size_t>(s.from, s.limit));
+    if (moves_cursor) {
+      cursor->second = static_cast<std::uint32_t>(std::max<std::size_t>(s.from, s.limit));
+    }
     return std::nullopt;
   }
   // Everything cheaper than the winner did not fit; its equals may win a later tie.
-  cursor->second = static_cast<std::uint32_t>(
-      std::lower_bound(index.unit_price.begin(), index.unit_price.end(), s.best_unit_price) -
-      index.unit_price.begin());
+  if (moves_cursor) {
+    cursor->second = static_cast<std::uint32_t>(
+        std::lower_bound(index.unit_price.begin(), index.unit_price.end(), s.best_unit_price) -
+        index.unit_price.begin());
+  }
   return Candidate{index.order[*s.best], s.best_unit_price * unit};
 }
 

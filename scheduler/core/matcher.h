@@ -17,6 +17,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <unordered_map>
 #include <vector>
 
@@ -46,6 +47,8 @@ class Matcher {
     std::int64_t memory_mb;
     std::int64_t disk_mb;
     Micros reputation;
+    std::int64_t gpu_memory_mb;
+    std::int64_t gpu_throughput;
     std::int32_t cores;
     std::int32_t gpus;
   };
@@ -69,9 +72,13 @@ class Matcher {
     std::int32_t best_cores;
   };
   // A demand as far as fitting goes (not the bid), per host class.
+  // GPU qualities are part of it (they are fixed per offer); a blocklist is not: a demand with
+  // excluded workers reads the cursor but never moves it, since what it skipped may fit others.
   struct CursorKey {
     std::int64_t memory_mb, disk_mb;
     Micros min_reputation;
+    std::int64_t gpu_memory_mb, min_gpu_throughput;
+    std::string gpu_model;
     int cores, gpus;
     bool gpu_hosts;
     bool operator==(const CursorKey&) const = default;

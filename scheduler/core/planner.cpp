@@ -5,6 +5,7 @@
 #include <cmath>
 #include <functional>
 #include <queue>
+#include <string>
 #include <string_view>
 #include <unordered_map>
 #include <unordered_set>
@@ -56,22 +57,26 @@ std::int64_t effectivePriority(const QueuedTask& t, const PlanOptions& options) 
 struct DemandKey {
   std::int64_t memory_mb, disk_mb;
   Micros max_price, min_reputation;
+  std::int64_t gpu_memory_mb, min_gpu_throughput;
+  std::string gpu_model;
   int cores, gpus;
   bool operator==(const DemandKey&) const = default;
 };
 struct DemandKeyHash {
   std::size_t operator()(const DemandKey& k) const {
     std::size_t h = 0;
-    for (std::int64_t v : {static_cast<std::int64_t>(k.cores), static_cast<std::int64_t>(k.gpus),
-                           k.memory_mb, k.disk_mb, k.max_price, k.min_reputation}) {
+    for (std::int64_t v :
+         {static_cast<std::int64_t>(k.cores), static_cast<std::int64_t>(k.gpus), k.memory_mb,
+          k.disk_mb, k.max_price, k.min_reputation, k.gpu_memory_mb, k.min_gpu_throughput}) {
       h = (h ^ std::hash<std::int64_t>{}(v)) * 0x100000001b3ULL;
     }
+    if (!k.gpu_model.empty()) h ^= std::hash<std::string>{}(k.gpu_model);
     return h;
   }
 };
 DemandKey keyOf(const TaskDemand& d) {
-  return {d.need.memory_mb, d.need.disk_mb, d.max_price,
-          d.min_reputation, d.need.cores,   d.need.gpus};
+  return {d.need.memory_mb,     d.need.disk_mb, d.max_price,  d.min_reputation, d.gpu_memory_mb,
+          d.min_gpu_throughput, d.gpu_model,    d.need.cores, d.need.gpus};
 }
 
 std::vector<OwnerQueue> groupByOwner(const std::vector<QueuedTask>& queue,
@@ -139,16 +144,29 @@ std::vector<Booking> planBookings(const std::vector<QueuedTask>& queue, Matcher&
     if (owner.limit > 0 && owner.running >= owner.limit) continue;
     while (owner.next < owner.tasks.size()) {
       const QueuedTask& t = queue[owner.tasks[owner.next++]];
-      const DemandKey key = keyOf(t.demand);
-      if (!unplaceable.empty() && unplaceable.count(key)) continue;
-      auto pick = matcher.pick(t.demand);
-      if (!pick) {
-        unplaceable.insert(key);
-        continue;
+      if (t.replicas > 0) {
+        // Backups are rare and placed by a scan over distinct providers.
+        auto picks = placeReplicas(t.demand, t.replicas, matcher.offers());
+        if (picks.empty()) continue;
+        for (std::size_t i : picks) {
+          matcher.book(i, {0, 0, 0, t.demand.need.disk_mb});
+          const Offer& o = matcher.offers()[i];
+          out.push_back({t.task_id, o.worker_id, o.price_disk_gb_month, true});
+        }
+      } else {
+        // A blocklist makes a demand particular to its job: it reads the memo of demands that fit
+        // nowhere (fewer offers cannot fit more) but never fills it.
+        const DemandKey key = keyOf(t.demand);
+        if (!unplaceable.empty() && unplaceable.count(key)) continue;
+        auto pick = matcher.pick(t.demand);
+        if (!pick) {
+          if (t.demand.excluded_workers.empty()) unplaceable.insert(key);
+          continue;
+        }
+        matcher.book(*pick, t.demand.need);
+        const Offer& o = matcher.offers()[*pick];
+        out.push_back({t.task_id, o.worker_id, hourlyPrice(o, t.demand.need)});
       }
-      matcher.book(*pick, t.demand.need);
-      const Offer& o = matcher.offers()[*pick];
-      out.push_back({t.task_id, o.worker_id, hourlyPrice(o, t.demand.need)});
       const Amounts a = amounts(t.demand.need);
       for (std::size_t d = 0; d < kDims; ++d) owner.used[d] += a[d];
       ++owner.running;

@@ -105,6 +105,7 @@ void SchedulerTest::SetUp() {
       std::max<std::int64_t>(1, opts.heartbeat_timeout_millis / 5);
   api_config.heartbeat_timeout_millis = opts.heartbeat_timeout_millis;
   api_config.lost_lease_grace_seconds = opts.lost_lease_grace_seconds;
+  api_config.limits.max_queued_tasks_per_owner = opts.max_queued_tasks_per_owner;
   events_ = std::make_unique<RedisJobEvents>(redis_);
   deps_.reset(new ApiDeps{api_config, *store_, *signals_, *dispatcher_, *gateway_admin_, clock_,
                           random_, metrics_, *events_});

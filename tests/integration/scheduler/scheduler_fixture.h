@@ -27,6 +27,7 @@ namespace dcloud::scheduler::testing {
 struct HarnessOptions {
   std::int64_t heartbeat_timeout_millis = 60'000;
   std::int64_t lost_lease_grace_seconds = 30;
+  std::int64_t max_queued_tasks_per_owner = 200'000;
 };
 
 struct Lease {

@@ -247,12 +247,12 @@ TEST(ValidateJobSpecTest, LimitsAreConfigurable) {
 }
 
 TEST(JobKindTest, NamesRoundTrip) {
-  for (JobKind k : {JobKind::kRender, JobKind::kCommand}) {
+  for (JobKind k : {JobKind::kRender, JobKind::kCommand, JobKind::kTrain, JobKind::kBackup}) {
     auto parsed = parseJobKind(jobKindName(k));
     ASSERT_TRUE(parsed.ok());
     EXPECT_EQ(*parsed, k);
   }
-  EXPECT_FALSE(parseJobKind("train").ok());
+  EXPECT_FALSE(parseJobKind("mine").ok());
   EXPECT_FALSE(parseJobKind("").ok());
   EXPECT_FALSE(parseJobKind("Render").ok());
 }

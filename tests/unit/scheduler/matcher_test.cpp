@@ -38,6 +38,12 @@ std::vector<Offer> randomOffers(Rng& rnd, int n) {
     o.price_core_hour = rnd.in(1, 4) * 100'000;
     o.price_gpu_hour = gpu ? rnd.in(1, 3) * kCredit : 0;
     o.reputation = rnd.in(0, 3) * kCredit;
+    if (gpu) {
+      static const char* kModels[] = {"NVIDIA A100-SXM4-80GB", "NVIDIA H100", "AMD MI250"};
+      o.gpu_model = kModels[rnd.in(0, 2)];
+      o.gpu_memory_mb = rnd.in(1, 4) * 16 * 1024;
+      o.gpu_throughput = rnd.in(0, 3) * 10'000;
+    }
     offers.push_back(o);
   }
   return offers;
@@ -50,7 +56,22 @@ TaskDemand randomDemand(Rng& rnd) {
             gpu ? static_cast<int>(rnd.in(1, 3)) : 0, rnd.in(0, 3) * 1000};
   d.max_price = rnd.in(0, 30) * 100'000 + (gpu ? rnd.in(0, 6) * kCredit : 0);
   d.min_reputation = rnd.in(0, 3) * kCredit;
+  if (gpu && rnd.in(0, 1) == 0) {
+    static const char* kWanted[] = {"a100", "H100", "mi", "V100"};
+    d.gpu_model = kWanted[rnd.in(0, 3)];
+  }
+  if (gpu && rnd.in(0, 2) == 0) d.gpu_memory_mb = rnd.in(1, 4) * 16 * 1024;
+  if (gpu && rnd.in(0, 2) == 0) d.min_gpu_throughput = rnd.in(1, 3) * 10'000;
   return d;
+}
+
+// A blocklist of a few of the offers' worker ids, for some demands.
+void maybeExclude(Rng& rnd, TaskDemand& d, const std::vector<Offer>& offers) {
+  if (rnd.in(0, 3) != 0) return;
+  const int n = static_cast<int>(rnd.in(1, 3));
+  for (int i = 0; i < n; ++i) {
+    d.excluded_workers.push_back(offers[rnd.in(0, static_cast<int>(offers.size()) - 1)].worker_id);
+  }
 }
 
 class MatcherEquivalenceTest : public ::testing::TestWithParam<std::uint64_t> {};
@@ -71,7 +92,8 @@ TEST_P(MatcherEquivalenceTest, SameAnswerAsTheScanWhileBookingAndFreeing) {
       reference[i].free = f;
       matcher.setFree(i, f);
     }
-    const TaskDemand d = randomDemand(rnd);
+    TaskDemand d = randomDemand(rnd);
+    maybeExclude(rnd, d, reference);
     const auto want = pickOffer(d, reference);
     const auto got = matcher.pick(d);
     ASSERT_EQ(want.has_value(), got.has_value());
@@ -168,6 +190,63 @@ TEST(MatcherGpuHostsTest, CpuWorkAvoidsGpuHostsWhileAnotherFits) {
     auto i = pickOffer(c.demand, c.offers);
     EXPECT_EQ(i ? c.offers[*i].worker_id : "none", c.keep);
   }
+}
+
+TEST(MatcherTest, GpuQualitiesAndBlocklistsAreHonoured) {
+  Offer a100 = host("a100", 2, 100'000);
+  a100.gpu_model = "NVIDIA A100-SXM4-80GB";
+  a100.gpu_memory_mb = 80 * 1024;
+  a100.gpu_throughput = 19'000;
+  Offer t4 = host("t4", 2, 50'000);
+  t4.gpu_model = "Tesla T4";
+  t4.gpu_memory_mb = 16 * 1024;
+  t4.gpu_throughput = 8'000;
+  const std::vector<Offer> offers = {a100, t4};
+  struct Case {
+    const char* name;
+    TaskDemand demand;
+    const char* want;
+  };
+  TaskDemand gpu{{1, 1024, 1, 0}, 10 * kCredit, 0};
+  auto with = [&](auto change) {
+    TaskDemand d = gpu;
+    change(d);
+    return d;
+  };
+  const std::vector<Case> cases = {
+      {"cheapest GPU host", gpu, "t4"},
+      {"model substring, any case", with([](TaskDemand& d) { d.gpu_model = "a100"; }), "a100"},
+      {"unknown model", with([](TaskDemand& d) { d.gpu_model = "V100"; }), "none"},
+      {"memory per GPU", with([](TaskDemand& d) { d.gpu_memory_mb = 40 * 1024; }), "a100"},
+      {"throughput", with([](TaskDemand& d) { d.min_gpu_throughput = 10'000; }), "a100"},
+      {"blocklisted cheapest", with([](TaskDemand& d) { d.excluded_workers = {"t4"}; }), "a100"},
+      {"everything blocklisted", with([](TaskDemand& d) {
+         d.excluded_workers = {"t4", "a100"};
+       }),
+       "none"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    Matcher m(offers);
+    auto i = m.pick(c.demand);
+    EXPECT_EQ(i ? offers[*i].worker_id : "none", c.want);
+    auto j = pickOffer(c.demand, offers);
+    EXPECT_EQ(j ? offers[*j].worker_id : "none", c.want);
+  }
+}
+
+TEST(MatcherTest, ABlocklistDoesNotHideOffersFromOtherJobs) {
+  // Same demand shape, one job excluding the best offer: the next job must still get it (the
+  // per-demand cursor must not skip what only the first job excluded).
+  Matcher m({host("a", 0, 100'000), host("b", 0, 200'000)});
+  TaskDemand excluded = cpuTask(1, kCredit);
+  excluded.excluded_workers = {"a"};
+  auto first = m.pick(excluded);
+  ASSERT_TRUE(first);
+  EXPECT_EQ(m.offers()[*first].worker_id, "b");
+  auto second = m.pick(cpuTask(1, kCredit));
+  ASSERT_TRUE(second);
+  EXPECT_EQ(m.offers()[*second].worker_id, "a");
 }
 
 TEST(MatcherTest, NegativeNeedsFitNothing) {

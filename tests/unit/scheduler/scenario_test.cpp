@@ -16,6 +16,13 @@
 //               "owner_limits": {"alice": 3}, "default_owner_limit": 0,
 //               "keep_gpu_hosts_free": true}
 // (weights are decimal strings, like prices).
+// The deeper job model: offers may carry "gpu_model", "gpu_memory_mb", "gpu_throughput" and
+// "price_disk_gb_month"; tasks "gpu_model", "gpu_memory_mb", "min_gpu_throughput",
+// "excluded_workers" (a blocklist), "replicas" (a backup: "disk_mb" on that many distinct
+// providers, "max_price" per GB-month) and "preemptible"; an expected booking "replica": true.
+// Preemption: "running" [{"task", "worker", "priority", "preemptible", "cores", ...}] and
+// "expected_preemptions" [{"task", "worker", "victims": [...]}], planned after the bookings on
+// the offers as they left them, for the tasks left waiting (highest priority first).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -147,14 +154,16 @@ TEST_P(ScenarioTest, BookingsMatch) {
   auto parsed = parseJsonObject(text.str());
   ASSERT_TRUE(parsed.ok()) << parsed.error().message;
   const JsonObject& doc = *parsed;
-  ASSERT_TRUE(requireOnlyFields(
-                  doc, {"description", "offers", "tasks", "options", "expected", "expected_free"})
+  ASSERT_TRUE(requireOnlyFields(doc, {"description", "offers", "tasks", "options", "expected",
+                                      "expected_free", "running", "expected_preemptions"})
                   .ok());
   SCOPED_TRACE(need(getOptionalString(doc, "description"), "description").value_or(""));
 
   std::vector<Offer> offers;
   std::vector<QueuedTask> queue;
   std::vector<JsonObject> expected;
+  std::vector<RunningTask> running;
+  std::vector<JsonObject> expected_preemptions;
   PlanOptions options;
   try {
     options = planOptions(doc);
@@ -168,6 +177,10 @@ TEST_P(ScenarioTest, BookingsMatch) {
       offer.price_core_hour = moneyOr(o, "price_core_hour", "0");
       offer.price_gpu_hour = moneyOr(o, "price_gpu_hour", "0");
       offer.reputation = moneyOr(o, "reputation", "0");
+      offer.gpu_model = need(getOptionalString(o, "gpu_model"), "gpu_model").value_or("");
+      offer.gpu_memory_mb = intOr(o, "gpu_memory_mb", 0);
+      offer.gpu_throughput = intOr(o, "gpu_throughput", 0);
+      offer.price_disk_gb_month = moneyOr(o, "price_disk_gb_month", "0");
       offers.push_back(offer);
     }
     for (const JsonObject& t : objects(doc, "tasks")) {
@@ -180,8 +193,27 @@ TEST_P(ScenarioTest, BookingsMatch) {
       q.job_id = need(getOptionalString(t, "job"), "job").value_or("");
       q.priority = static_cast<int>(intOr(t, "priority", 0));
       q.enqueued_at_ms = intOr(t, "enqueued_at_ms", 0);
+      q.demand.gpu_model = need(getOptionalString(t, "gpu_model"), "gpu_model").value_or("");
+      q.demand.gpu_memory_mb = intOr(t, "gpu_memory_mb", 0);
+      q.demand.min_gpu_throughput = intOr(t, "min_gpu_throughput", 0);
+      q.demand.excluded_workers =
+          need(getOptionalStringList(t, "excluded_workers"), "excluded_workers")
+              .value_or(std::vector<std::string>{});
+      q.replicas = static_cast<int>(intOr(t, "replicas", 0));
+      q.preemptible = need(getOptionalBool(t, "preemptible"), "preemptible").value_or(false);
+      if (q.replicas > 0) q.demand.need = {0, 0, 0, intOr(t, "disk_mb", 0)};
       queue.push_back(q);
     }
+    for (const JsonObject& r : objects(doc, "running")) {
+      RunningTask rt;
+      rt.task_id = need(getString(r, "task"), "task");
+      rt.worker_id = need(getString(r, "worker"), "worker");
+      rt.priority = static_cast<int>(intOr(r, "priority", 0));
+      rt.preemptible = need(getOptionalBool(r, "preemptible"), "preemptible").value_or(false);
+      rt.need = resources(r, {1, 1024, 0, 0});
+      running.push_back(rt);
+    }
+    expected_preemptions = objects(doc, "expected_preemptions");
     expected = objects(doc, "expected");
   } catch (const std::exception& e) {
     FAIL() << "malformed scenario: " << e.what();
@@ -202,6 +234,36 @@ TEST_P(ScenarioTest, BookingsMatch) {
     ASSERT_TRUE(price.ok());
     if (price->has_value()) {
       EXPECT_EQ(formatMicros(got[i].price), formatMicros(*parseMicros(**price)));
+    }
+    auto replica = getOptionalBool(expected[i], "replica");
+    ASSERT_TRUE(replica.ok());
+    EXPECT_EQ(got[i].replica, replica->value_or(false));
+  }
+  if (!running.empty() || !expected_preemptions.empty()) {
+    std::vector<QueuedTask> left;
+    for (const auto& t : queue) {
+      if (std::none_of(got.begin(), got.end(),
+                       [&](const Booking& b) { return b.task_id == t.task_id; })) {
+        left.push_back(t);
+      }
+    }
+    std::stable_sort(left.begin(), left.end(),
+                     [](const auto& a, const auto& b) { return a.priority > b.priority; });
+    auto plan = planPreemptions(left, running, offers);
+    std::string plan_text;
+    for (const auto& p : plan) {
+      plan_text += p.booking.task_id + "->" + p.booking.worker_id + " (";
+      for (const auto& v : p.victims) plan_text += v + " ";
+      plan_text += ") ";
+    }
+    ASSERT_EQ(plan.size(), expected_preemptions.size()) << "got: " << plan_text;
+    for (std::size_t i = 0; i < plan.size(); ++i) {
+      SCOPED_TRACE("preemption " + std::to_string(i) + "; got: " + plan_text);
+      EXPECT_EQ(plan[i].booking.task_id, *getString(expected_preemptions[i], "task"));
+      EXPECT_EQ(plan[i].booking.worker_id, *getString(expected_preemptions[i], "worker"));
+      auto victims = getOptionalStringList(expected_preemptions[i], "victims");
+      ASSERT_TRUE(victims.ok());
+      EXPECT_EQ(plan[i].victims, victims->value_or(std::vector<std::string>{}));
     }
   }
   auto free = getOptionalObject(doc, "expected_free");

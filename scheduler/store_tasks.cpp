@@ -1,0 +1,501 @@
+// The store's task side: the ready queue, bookings (compute, backup replicas, preemptions), the
+// hand-over to workers, progress and completion (retries with backoff, blocklists, dependents).
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Object.h>
+
+#include <map>
+#include <set>
+
+#include "common/json.h"
+#include "scheduler/store.h"
+#include "scheduler/store_internal.h"
+
+namespace dcloud::scheduler {
+
+using namespace detail;
+
+Result<std::vector<core::QueuedTask>> SchedulerStore::pendingTasks(int limit, std::int64_t now_ms) {
+  using Out = std::vector<core::QueuedTask>;
+  return pool_.with<Out>([&](pqxx::connection& c) -> Result<Out> {
+    pqxx::read_transaction w(c);
+    // tasks_ready holds pending tasks that wait for no task; job conditions are one row per job.
+    auto rows = w.exec_params(R"sql(
+      SELECT t.id, j.owner, (j.spec->'resources'->>'cores')::int,
+             (j.spec->'resources'->>'memory_mb')::bigint, (j.spec->'resources'->>'gpus')::int,
+             (j.spec->'resources'->>'disk_mb')::bigint, j.max_price, j.min_reputation,
+             t.job_id, (extract(epoch FROM j.created_at) * 1000)::bigint, j.priority,
+             j.preemptible, COALESCE(j.spec->>'gpu_model', ''),
+             COALESCE((j.spec->>'gpu_memory_mb')::bigint, 0),
+             COALESCE((j.spec->>'min_gpu_throughput')::bigint, 0),
+             COALESCE((j.spec->>'replicas')::int, 0), COALESCE((j.spec->>'capacity_gb')::bigint, 0)
+      FROM scheduler.tasks t JOIN scheduler.jobs j ON j.id = t.job_id
+      WHERE t.state = 'pending' AND t.blockers = 0 AND t.not_before_ms <= $2
+        AND j.state IN ('queued', 'running') AND NOT j.paused AND j.blockers = 0
+      ORDER BY j.created_at, t.index
+      LIMIT $1)sql",
+                              limit, now_ms);
+    // Blocklists of active jobs: (job, worker) pairs at the job's limit. Small: one row per
+    // worker that failed a job repeatedly.
+    auto blocked = w.exec(R"sql(
+      SELECT f.job_id::text, f.worker_id::text
+      FROM scheduler.job_worker_failures f JOIN scheduler.jobs j ON j.id = f.job_id
+      WHERE j.state IN ('queued', 'running')
+        AND COALESCE((j.spec->>'blocklist_after')::int, 2) > 0
+        AND f.failures >= COALESCE((j.spec->>'blocklist_after')::int, 2))sql");
+    std::map<std::string, std::vector<std::string>> excluded;
+    for (const auto& r : blocked) {
+      excluded[r[0].as<std::string>()].push_back(r[1].as<std::string>());
+    }
+    Out out;
+    out.reserve(rows.size());
+    for (const auto& r : rows) {
+      core::QueuedTask q;
+      q.task_id = r[0].as<std::string>();
+      q.owner = r[1].as<std::string>();
+      q.demand.need = {r[2].as<int>(), r[3].as<std::int64_t>(), r[4].as<int>(),
+                       r[5].as<std::int64_t>()};
+      q.demand.max_price = r[6].as<Micros>();
+      q.demand.min_reputation = r[7].as<Micros>();
+      q.job_id = r[8].as<std::string>();
+      q.enqueued_at_ms = r[9].as<std::int64_t>();
+      q.priority = r[10].as<int>();
+      q.preemptible = r[11].as<bool>();
+      q.demand.gpu_model = r[12].as<std::string>();
+      q.demand.gpu_memory_mb = r[13].as<std::int64_t>();
+      q.demand.min_gpu_throughput = r[14].as<std::int64_t>();
+      q.replicas = r[15].as<int>();
+      if (q.replicas > 0) q.demand.need = {0, 0, 0, r[16].as<std::int64_t>() * 1024};
+      if (!excluded.empty()) {
+        auto it = excluded.find(q.job_id);
+        if (it != excluded.end()) q.demand.excluded_workers = it->second;
+      }
+      out.push_back(std::move(q));
+    }
+    return out;
+  });
+}
+
+Result<std::vector<core::RunningTask>> SchedulerStore::preemptibleTasks(int below) {
+  using Out = std::vector<core::RunningTask>;
+  return pool_.with<Out>([&](pqxx::connection& c) -> Result<Out> {
+    pqxx::read_transaction w(c);
+    auto rows = w.exec_params(R"sql(
+      SELECT t.id, t.worker_id, j.priority, (j.spec->'resources'->>'cores')::int,
+             (j.spec->'resources'->>'memory_mb')::bigint, (j.spec->'resources'->>'gpus')::int,
+             (j.spec->'resources'->>'disk_mb')::bigint
+      FROM scheduler.jobs j JOIN scheduler.tasks t ON t.job_id = j.id
+      WHERE j.preemptible AND j.state IN ('queued', 'running') AND j.priority < $1
+        AND t.state IN ('leased', 'running'))sql",
+                              below);
+    Out out;
+    for (const auto& r : rows) {
+      core::RunningTask t;
+      t.task_id = r[0].as<std::string>();
+      t.worker_id = r[1].as<std::string>();
+      t.priority = r[2].as<int>();
+      t.preemptible = true;
+      t.need = {r[3].as<int>(), r[4].as<std::int64_t>(), r[5].as<int>(), r[6].as<std::int64_t>()};
+      out.push_back(t);
+    }
+    return out;
+  });
+}
+
+namespace {
+
+Status checkFence(pqxx::work& w, std::int64_t fencing_token) {
+  // The fence: a leader that took over since holds the row's lock while it bumps the token, and
+  // this share lock keeps the token from changing until this batch is committed.
+  static const std::string kFence = "leader_fence";
+  auto leader = w.exec_prepared(
+      prepared(w, kFence, "SELECT token FROM scheduler.leader WHERE id = 1 FOR SHARE"));
+  if (leader.empty() || leader[0][0].as<std::int64_t>() != fencing_token) {
+    return Error{ErrorCode::kConflict,
+                 "fencing token " + std::to_string(fencing_token) +
+                     " is not the current leader's; bookings refused",
+                 "stale-leader"};
+  }
+  return okStatus();
+}
+
+std::string bookingList(const std::vector<core::Booking>& bookings, bool replicas) {
+  Poco::JSON::Array::Ptr list = new Poco::JSON::Array;
+  for (const auto& b : bookings) {
+    if (b.replica != replicas) continue;
+    Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
+    o->set("t", b.task_id);
+    o->set("w", b.worker_id);
+    o->set("p", b.price);
+    list->add(o);
+  }
+  return list->size() == 0 ? "" : toJson(list);
+}
+
+// Records a backup's replicas; the task succeeds when all of them are placed, else nothing stays.
+std::set<std::string> placeReplicas(pqxx::work& w, const std::string& batch) {
+  std::set<std::string> jobs;
+  auto rows = w.exec_params(
+      "INSERT INTO scheduler.placements (job_id, task_id, worker_id, provider, capacity_mb, "
+      "price_gb_month, expires_at) "
+      "SELECT t.job_id, t.id, wk.id, wk.provider, (j.spec->>'capacity_gb')::bigint * 1024, b.p, "
+      "now() + make_interval(days => (j.spec->>'duration_days')::int) "
+      "FROM jsonb_to_recordset($1::jsonb) AS b(t uuid, w uuid, p bigint) "
+      "JOIN scheduler.tasks t ON t.id = b.t JOIN scheduler.jobs j ON j.id = t.job_id "
+      "JOIN scheduler.workers wk ON wk.id = b.w AND wk.state = 'alive' "
+      "WHERE t.state = 'pending' AND NOT j.paused AND j.state IN ('queued', 'running') "
+      "ON CONFLICT (task_id, provider) DO NOTHING "
+      "RETURNING task_id::text, job_id::text, (j.spec->>'replicas')::int",
+      batch);
+  std::map<std::string, std::pair<int, int>> placed;  // task -> (placed, wanted)
+  std::map<std::string, std::string> job_of;
+  for (const auto& r : rows) {
+    auto& p = placed[r[0].as<std::string>()];
+    ++p.first;
+    p.second = r[2].as<int>();
+    job_of[r[0].as<std::string>()] = r[1].as<std::string>();
+  }
+  for (const auto& [task, p] : placed) {
+    if (p.first < p.second) {
+      // A worker died or the plan was stale: place it whole in a later round.
+      w.exec_params0("DELETE FROM scheduler.placements WHERE task_id = $1::uuid", task);
+      continue;
+    }
+    w.exec_params0(
+        "UPDATE scheduler.tasks SET state = 'succeeded', attempts = 1, finished_at = now(), "
+        "leased_at = now() WHERE id = $1::uuid",
+        task);
+    jobs.insert(job_of[task]);
+  }
+  return jobs;
+}
+
+}  // namespace
+
+Result<std::vector<std::string>> SchedulerStore::book(pqxx::work& w,
+                                                      const std::vector<core::Booking>& bookings,
+                                                      std::int64_t fencing_token) {
+  using Out = std::vector<std::string>;
+  std::set<std::string> woken;
+  const std::string batch = bookingList(bookings, false);
+  if (!batch.empty()) {
+    // The WHERE clause fences the rest: a task booked meanwhile, its job paused meanwhile, or a
+    // worker lost meanwhile, is simply not booked now.
+    static const std::string kBook = "book_tasks";
+    auto rows = w.exec_prepared(
+        prepared(w, kBook,
+                 "UPDATE scheduler.tasks t SET state = 'leased', attempts = t.attempts + 1, "
+                 "attempt_id = gen_random_uuid(), worker_id = b.w, price = b.p, delivered = "
+                 "false, leased_at = now(), started_at = NULL, booked_token = $2 "
+                 "FROM jsonb_to_recordset($1::jsonb) AS b(t uuid, w uuid, p bigint), "
+                 "scheduler.jobs j "
+                 "WHERE t.id = b.t AND j.id = t.job_id AND NOT j.paused AND t.state = 'pending' "
+                 "AND EXISTS (SELECT 1 FROM scheduler.workers WHERE id = b.w AND state = "
+                 "'alive') RETURNING t.job_id, t.worker_id"),
+        batch, fencing_token);
+    std::set<std::string> jobs;
+    for (const auto& r : rows) {
+      jobs.insert(r[0].as<std::string>());
+      woken.insert(r[1].as<std::string>());
+    }
+    // A booking can only move a queued job to running (deriveJobState); a running one stays.
+    for (const auto& j : jobs) {
+      w.exec_params0(
+          "UPDATE scheduler.jobs SET state = 'running', wait_reason = '' WHERE id = $1::uuid "
+          "AND state = 'queued'",
+          j);
+    }
+  }
+  const std::string replicas = bookingList(bookings, true);
+  if (!replicas.empty()) {
+    for (const auto& j : placeReplicas(w, replicas)) refreshJobState(w, j);
+  }
+  return Out(woken.begin(), woken.end());
+}
+
+Result<std::vector<std::string>> SchedulerStore::commitBookings(
+    const std::vector<core::Booking>& bookings, std::int64_t fencing_token) {
+  using Out = std::vector<std::string>;
+  if (bookings.empty()) return Out{};
+  return pool_.with<Out>([&](pqxx::connection& c) -> Result<Out> {
+    pqxx::work w(c);
+    DCLOUD_TRY(checkFence(w, fencing_token));
+    auto woken = book(w, bookings, fencing_token);
+    if (!woken.ok()) return woken.error();
+    w.commit();
+    return woken;
+  });
+}
+
+Result<std::vector<std::string>> SchedulerStore::commitPreemptions(
+    const std::vector<core::Preemption>& plan, std::int64_t fencing_token) {
+  using Out = std::vector<std::string>;
+  if (plan.empty()) return Out{};
+  std::vector<std::string> victims;
+  std::vector<core::Booking> bookings;
+  for (const auto& p : plan) {
+    victims.insert(victims.end(), p.victims.begin(), p.victims.end());
+    bookings.push_back(p.booking);
+  }
+  return pool_.with<Out>([&](pqxx::connection& c) -> Result<Out> {
+    pqxx::work w(c);
+    DCLOUD_TRY(checkFence(w, fencing_token));
+    // Like a lost lease, but the attempt is not the task's fault: it does not count. The worker
+    // learns through its heartbeat that the attempt no longer holds the task; what it still
+    // reports is billed once (fenced_attempts).
+    auto rows = w.exec_params(
+        "WITH o AS (SELECT id, attempt_id, worker_id, price FROM scheduler.tasks "
+        "  WHERE id::text IN (SELECT jsonb_array_elements_text($1::jsonb)) "
+        "  AND state IN ('leased', 'running') FOR UPDATE), "
+        "f AS (INSERT INTO scheduler.fenced_attempts (attempt_id, task_id, worker_id, price, why) "
+        "  SELECT attempt_id, id, worker_id, COALESCE(price, 0), 'preempted' FROM o "
+        "  ON CONFLICT DO NOTHING) "
+        "UPDATE scheduler.tasks t SET state = 'pending', attempts = GREATEST(t.attempts - 1, 0), "
+        "attempt_id = NULL, worker_id = NULL, delivered = false, not_before_ms = 0, "
+        "error = 'preempted by a higher-priority job; requeued' FROM o WHERE t.id = o.id "
+        "RETURNING t.job_id::text",
+        jsonList(victims));
+    std::set<std::string> jobs;
+    for (const auto& r : rows) jobs.insert(r[0].as<std::string>());
+    auto woken = book(w, bookings, fencing_token);
+    if (!woken.ok()) return woken.error();
+    for (const auto& j : jobs) refreshJobState(w, j);
+    w.commit();
+    return woken;
+  });
+}
+Result<std::vector<Assignment>> SchedulerStore::takeAssignments(const std::string& worker_id) {
+  using Out = std::vector<Assignment>;
+  return pool_.with<Out>([&](pqxx::connection& c) -> Result<Out> {
+    // One statement, so autocommit is as atomic as a transaction and saves two round trips on
+    // every lease poll.
+    pqxx::nontransaction w(c);
+    static const std::string kName = "take_assignments";
+    auto rows = w.exec_prepared(prepared(w, kName, R"sql(
+      UPDATE scheduler.tasks t SET delivered = true
+      FROM scheduler.jobs j
+      WHERE t.job_id = j.id AND t.worker_id = $1::uuid AND t.state = 'leased' AND NOT t.delivered
+      RETURNING t.id, t.attempt_id, t.job_id, j.owner, j.spec::text, j.output_bucket,
+                j.output_prefix, t.frame_first, t.frame_last, t.price, t.index)sql"),
+                                worker_id);
+    Out out;
+    for (const auto& r : rows) {
+      Assignment a;
+      a.task_id = r[0].as<std::string>();
+      a.attempt_id = r[1].as<std::string>();
+      a.job_id = r[2].as<std::string>();
+      a.owner = r[3].as<std::string>();
+      auto spec = specFromRow(r[4].as<std::string>());
+      if (!spec.ok()) return internalError("stored spec of job " + a.job_id + " is unreadable");
+      a.spec = *spec;
+      a.output_bucket = r[5].as<std::string>();
+      a.output_prefix = r[6].as<std::string>();
+      a.frame_first = r[7].as<int>();
+      a.frame_last = r[8].as<int>();
+      a.price = r[9].as<Micros>();
+      a.index = r[10].as<int>();
+      out.push_back(std::move(a));
+    }
+    w.commit();
+    return out;
+  });
+}
+
+Status SchedulerStore::releaseAssignments(const std::string& worker_id,
+                                          const std::vector<std::string>& attempts) {
+  return pool_.withStatus([&](pqxx::connection& c) -> Status {
+    pqxx::work w(c);
+    w.exec_params0(
+        "UPDATE scheduler.tasks SET delivered = false WHERE worker_id = $1::uuid "
+        "AND state = 'leased' AND attempt_id::text IN "
+        "(SELECT jsonb_array_elements_text($2::jsonb))",
+        worker_id, jsonList(attempts));
+    w.commit();
+    return okStatus();
+  });
+}
+
+Result<TaskRef> SchedulerStore::reportProgress(const std::string& worker_id,
+                                               const std::string& task_id,
+                                               const std::string& attempt_id, int frames_done,
+                                               const std::vector<std::string>& outputs) {
+  return pool_.with<TaskRef>([&](pqxx::connection& c) -> Result<TaskRef> {
+    pqxx::work w(c);
+    auto r = w.exec_params(
+        "UPDATE scheduler.tasks SET state = 'running', started_at = COALESCE(started_at, now()), "
+        "frames_done = GREATEST(frames_done, $4), outputs = $5::jsonb "
+        "WHERE id = $1::uuid AND attempt_id = $2::uuid AND worker_id = $3::uuid "
+        "AND state IN ('leased', 'running') RETURNING job_id, index",
+        task_id, attempt_id, worker_id, frames_done, jsonList(outputs));
+    if (r.empty()) {
+      return conflict("attempt " + attempt_id + " of task " + task_id +
+                      " is not held by this worker (stale, cancelled or finished)");
+    }
+    TaskRef ref{r[0][0].as<std::string>(), r[0][1].as<int>()};
+    refreshJobState(w, ref.job_id);
+    w.commit();
+    return ref;
+  });
+}
+
+namespace {
+
+// A completion of an attempt that was taken from its task (requeue, preemption): billed once for
+// the work done until it stopped, the task left alone.
+Result<CompletionResult> completeFenced(pqxx::work& w, const Completion& done) {
+  auto rows = w.exec_params(
+      "SELECT f.price, t.job_id::text, j.owner, wk.provider, "
+      "(j.spec->>'timeout_seconds')::bigint, t.index, t.state, j.state "
+      "FROM scheduler.fenced_attempts f JOIN scheduler.tasks t ON t.id = f.task_id "
+      "JOIN scheduler.jobs j ON j.id = t.job_id JOIN scheduler.workers wk ON wk.id = f.worker_id "
+      "WHERE f.attempt_id = $1::uuid AND f.task_id = $2::uuid AND f.worker_id = $3::uuid",
+      done.attempt_id, done.task_id, done.worker_id);
+  if (rows.empty()) {
+    return conflict("attempt " + done.attempt_id + " of task " + done.task_id +
+                    " is not held by this worker (stale attempt)");
+  }
+  const auto& r = rows[0];
+  CompletionResult out;
+  out.task = {r[1].as<std::string>(), r[5].as<int>()};
+  out.cost = core::attemptCost(
+      r[0].as<Micros>(),
+      std::min<std::int64_t>(done.receipt.wall_millis, r[4].as<std::int64_t>() * 1000));
+  // receipt_id is unique: a second completion of one attempt is refused, never paid twice.
+  w.exec_params0(
+      "INSERT INTO scheduler.outbox (receipt_id, task_id, job_id, payer, payee, amount, "
+      "receipt, provider_signature) VALUES ($1::uuid, $2::uuid, $3::uuid, $4, $5, $6, "
+      "$7::jsonb, $8)",
+      done.attempt_id, done.task_id, out.task.job_id, r[2].as<std::string>(),
+      r[3].as<std::string>(), out.cost, done.receipt_json, done.receipt_signature);
+  w.exec0("NOTIFY dcloud_outbox");
+  out.task_state = r[6].as<std::string>();
+  out.job_state = r[7].as<std::string>();
+  w.commit();
+  return out;
+}
+
+}  // namespace
+
+Result<CompletionResult> SchedulerStore::completeTask(const Completion& done) {
+  return pool_.with<CompletionResult>([&](pqxx::connection& c) -> Result<CompletionResult> {
+    pqxx::work w(c);
+    static const std::string kName = "complete_select_v2";
+    auto rows = w.exec_prepared(
+        prepared(w, kName,
+                 "SELECT t.state, t.attempts, t.price, t.job_id, j.owner, "
+                 "(j.spec->>'max_attempts')::int, w.provider, "
+                 "(j.spec->>'timeout_seconds')::bigint, t.index, "
+                 "COALESCE((j.spec->>'retry_backoff_seconds')::bigint, 0), "
+                 "COALESCE((j.spec->>'retry_backoff_max_seconds')::bigint, 0), j.has_dependents "
+                 "FROM scheduler.tasks t JOIN scheduler.jobs j ON j.id = t.job_id "
+                 "JOIN scheduler.workers w ON w.id = t.worker_id "
+                 "WHERE t.id = $1::uuid AND t.attempt_id = $2::uuid AND "
+                 "t.worker_id = $3::uuid FOR UPDATE "
+                 "OF t"),
+        done.task_id, done.attempt_id, done.worker_id);
+    if (rows.empty()) return completeFenced(w, done);
+    auto state = core::parseTaskState(rows[0][0].as<std::string>());
+    if (!state.ok()) return state.error();
+    const int attempts = rows[0][1].as<int>();
+    const Micros price = rows[0][2].as<Micros>();
+    const std::string job_id = rows[0][3].as<std::string>();
+    const std::string owner = rows[0][4].as<std::string>();
+    const int max_attempts = rows[0][5].as<int>();
+    const std::string provider = rows[0][6].as<std::string>();
+    const std::int64_t timeout_seconds = rows[0][7].as<std::int64_t>();
+    const int index = rows[0][8].as<int>();
+    core::JobSpec backoff;
+    backoff.retry_backoff_seconds = rows[0][9].as<std::int64_t>();
+    backoff.retry_backoff_max_seconds = rows[0][10].as<std::int64_t>();
+    const bool has_dependents = rows[0][11].as<bool>();
+    CompletionResult out;
+    out.task = {job_id, index};
+    // The wall time is the provider's claim: never bill past the job's timeout (the escrow was
+    // sized for it, and a task running longer is killed anyway).
+    out.cost = core::attemptCost(
+        price, std::min<std::int64_t>(done.receipt.wall_millis, timeout_seconds * 1000));
+    auto charge = [&] {
+      // receipt_id is unique: a second completion of one attempt is refused, never paid twice.
+      w.exec_params0(
+          "INSERT INTO scheduler.outbox (receipt_id, task_id, job_id, payer, payee, amount, "
+          "receipt, provider_signature) VALUES ($1::uuid, $2::uuid, $3::uuid, $4, $5, $6, "
+          "$7::jsonb, $8)",
+          done.attempt_id, done.task_id, job_id, owner, provider, out.cost, done.receipt_json,
+          done.receipt_signature);
+      out.job_state = refreshJobState(w, job_id);
+      w.exec0("NOTIFY dcloud_outbox");
+      w.commit();
+    };
+    if (*state == core::TaskState::kCancelled) {
+      // The owner cancelled while this attempt ran: the provider is paid for the work it did
+      // until it stopped, once; the task stays cancelled.
+      out.task_state = core::taskStateName(*state);
+      charge();
+      return out;
+    }
+    auto next = core::nextTaskState(
+        *state, done.succeeded ? core::TaskEvent::kSucceeded : core::TaskEvent::kAttemptFailed,
+        attempts, max_attempts);
+    if (!next.ok()) {
+      return conflict("task " + done.task_id + " is " + core::taskStateName(*state) +
+                      "; completion refused");
+    }
+    out.task_state = core::taskStateName(*next);
+    const bool back_to_queue = *next == core::TaskState::kPending;
+    if (!done.succeeded) {
+      // Counts toward the job's blocklist of this worker.
+      static const std::string kFailure = "count_worker_failure";
+      w.exec_prepared0(
+          prepared(w, kFailure,
+                   "INSERT INTO scheduler.job_worker_failures (job_id, worker_id, failures) "
+                   "VALUES ($1::uuid, $2::uuid, 1) ON CONFLICT (job_id, worker_id) DO UPDATE "
+                   "SET failures = scheduler.job_worker_failures.failures + 1"),
+          job_id, done.worker_id);
+    }
+    if (*next == core::TaskState::kSucceeded || *next == core::TaskState::kFailed) {
+      // The common case in one statement: finish the task, charge the attempt, wake the ledger
+      // adapter, and ask whether the job has other unfinished tasks (the CTEs' writes are not
+      // visible to the outer query, hence `id <> task`). While it has, the job stays running
+      // (deriveJobState: one finished and one active task), with no need to count all its tasks.
+      static const std::string kFinish = "complete_finish";
+      auto rows = w.exec_prepared(
+          prepared(
+              w, kFinish,
+              "WITH u AS (UPDATE scheduler.tasks SET state = $2, exit_code = $3, error = $4, "
+              "outputs = $5::jsonb, finished_at = now() WHERE id = $1::uuid RETURNING id), "
+              "o AS (INSERT INTO scheduler.outbox (receipt_id, task_id, job_id, payer, payee, "
+              "amount, "
+              "receipt, provider_signature) VALUES ($6::uuid, $1::uuid, $7::uuid, $8, $9, $10, "
+              "$11::jsonb, $12) RETURNING id) "
+              "SELECT (SELECT COUNT(*) FROM u) + (SELECT COUNT(*) FROM o), "
+              "pg_notify('dcloud_outbox', ''), EXISTS (SELECT 1 FROM scheduler.tasks "
+              "WHERE job_id = $7::uuid AND id <> $1::uuid AND state IN ('pending', 'leased', "
+              "'running'))"),
+          done.task_id, out.task_state, done.exit_code, done.error, jsonList(done.outputs),
+          done.attempt_id, job_id, owner, provider, out.cost, done.receipt_json,
+          done.receipt_signature);
+      if (rows.size() != 1)
+        return internalError("completion of " + done.task_id + " wrote nothing");
+      // Now that the task's end is visible, tasks waiting for it learn of it.
+      if (has_dependents) {
+        if (*next == core::TaskState::kSucceeded) unblockTaskDependents(w, done.task_id);
+        if (*next == core::TaskState::kFailed) cancelTaskDependents(w, {done.task_id});
+      }
+      out.job_state = rows[0][2].as<bool>() ? "running" : refreshJobState(w, job_id);
+      w.commit();
+      return out;
+    }
+    w.exec_params0(
+        "UPDATE scheduler.tasks SET state = $2, exit_code = $3, error = $4, outputs = $5::jsonb, "
+        "finished_at = CASE WHEN $6 THEN NULL ELSE now() END, "
+        "worker_id = CASE WHEN $6 THEN NULL ELSE worker_id END, "
+        "attempt_id = CASE WHEN $6 THEN NULL ELSE attempt_id END, "
+        "delivered = CASE WHEN $6 THEN false ELSE delivered END, "
+        "not_before_ms = CASE WHEN $6 THEN $7 ELSE not_before_ms END WHERE id = $1::uuid",
+        done.task_id, out.task_state, done.exit_code, done.error, jsonList(done.outputs),
+        back_to_queue, done.now_ms + core::retryDelayMillis(backoff, attempts));
+    charge();
+    return out;
+  });
+}
+
+}  // namespace dcloud::scheduler
