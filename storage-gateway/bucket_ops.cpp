@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "storage-gateway/config_ops.h"
 #include "storage-gateway/object_listing.h"
 #include "storage-gateway/s3_errors.h"
 #include "storage-gateway/s3_exchange.h"
@@ -123,8 +124,13 @@ Status createBucket(S3Deps& deps, S3Exchange& ex, const S3Request& req, const Au
                    "The specified location-constraint is not valid for this gateway (region " +
                        deps.config.region + ").");
   }
+  bool versioned = false;
+  Result<std::map<std::string, std::string>> documents = createBucketDocuments(req, versioned);
+  if (!documents.ok()) return documents.error();
   Result<CreateBucketOutcome> outcome =
-      deps.metadata.createBucket({req.bucket, auth.principal, deps.clock.nowMillis()});
+      deps.metadata.createBucketWith({req.bucket, auth.principal, deps.clock.nowMillis(),
+                                      versioned ? Versioning::kEnabled : Versioning::kUnversioned},
+                                     *documents);
   if (!outcome.ok()) return outcome.error();
   if (!outcome->created) {
     if (outcome->bucket.owner == auth.principal) {

@@ -1,6 +1,6 @@
-// CopyObject and DeleteObjects. A copy streams the source's bytes into new data (so the copy
-// lives on when the source is deleted) and commits like a PUT; a batch delete runs DeleteObject
-// per key and reports each key's outcome.
+// CopyObject and DeleteObjects. A copy makes new data that shares the source's chunks (so the
+// copy lives on when the source is deleted) and commits like a PUT; a batch delete runs
+// DeleteObject per key and reports each key's outcome.
 #include <Poco/MD5Engine.h>
 
 #include <algorithm>
@@ -13,6 +13,8 @@
 #include "common/sigv4.h"
 #include "storage-gateway/body_receiver.h"
 #include "storage-gateway/checksums.h"
+#include "storage-gateway/config_ops.h"
+#include "storage-gateway/copy_source.h"
 #include "storage-gateway/s3_errors.h"
 #include "storage-gateway/s3_exchange.h"
 #include "storage-gateway/s3_names.h"
@@ -21,61 +23,8 @@
 namespace dcloud::gateway {
 namespace {
 
-constexpr std::size_t kCopyBufferBytes = 256 * 1024;
 constexpr std::size_t kMaxDeleteBodyBytes = 2 * 1024 * 1024;
 constexpr const char* kDefaultContentType = "binary/octet-stream";
-
-struct CopySource {
-  std::string bucket;
-  std::string key;
-  std::optional<std::string> version_id;
-};
-
-// x-amz-copy-source: "[/]bucket/key[?versionId=v]", URL-encoded.
-Result<CopySource> parseCopySource(const std::string& header) {
-  const Error invalid = s3Error("InvalidArgument",
-                                "Copy Source must mention the source bucket "
-                                "and key: sourcebucket/sourcekey");
-  std::string text = header;
-  CopySource source;
-  const std::size_t q = text.find('?');
-  if (q != std::string::npos) {
-    const std::string query = text.substr(q + 1);
-    text = text.substr(0, q);
-    if (query.rfind("versionId=", 0) != 0) return invalid;
-    Result<std::string> version = uriDecode(query.substr(10));
-    if (!version.ok() || version->empty()) return invalid;
-    source.version_id = *version;
-  }
-  Result<std::string> decoded = uriDecode(text);
-  if (!decoded.ok()) return invalid;
-  std::string path = *decoded;
-  if (!path.empty() && path[0] == '/') path.erase(0, 1);
-  const std::size_t slash = path.find('/');
-  if (slash == std::string::npos || slash == 0 || slash + 1 == path.size()) return invalid;
-  source.bucket = path.substr(0, slash);
-  source.key = path.substr(slash + 1);
-  return source;
-}
-
-// The x-amz-copy-source-if-* headers, judged like GET's conditions on the source; a copy has no
-// 304, every failed condition is PreconditionFailed.
-Status checkCopySourceConditions(const S3Request& req, const ObjectRecord& source) {
-  S3Request probe;
-  for (const char* name :
-       {"if-match", "if-none-match", "if-modified-since", "if-unmodified-since"}) {
-    const std::string header = std::string("x-amz-copy-source-") + name;
-    if (req.hasHeader(header)) probe.headers[name] = req.header(header);
-  }
-  if (probe.headers.empty()) return okStatus();
-  Result<int> verdict = evaluateConditions(probe, source);
-  if (!verdict.ok()) return verdict.error();
-  if (*verdict != 200) {
-    return s3Error("PreconditionFailed",
-                   "At least one of the pre-conditions you specified did not hold");
-  }
-  return okStatus();
-}
 
 // DeleteObjects must carry Content-MD5 or an x-amz-checksum-* header, and it must match.
 Status checkDeleteBodyDigest(const S3Request& req, const AuthContext& auth,
@@ -142,6 +91,10 @@ Status copyObject(S3Deps& deps, S3Exchange& ex, const S3Request& req, const Auth
   if (!meta.ok()) return meta.error();
   Result<PutCondition> condition = putCondition(req);
   if (!condition.ok()) return condition.error();
+  // A copy carries no body to check, so its lock headers need no Content-MD5.
+  Result<std::optional<VersionAttributes>> attributes =
+      newVersionAttributes(deps, req, req.bucket, true);
+  if (!attributes.ok()) return attributes.error();
 
   Result<ObjectRecord> found =
       source->version_id
@@ -159,35 +112,15 @@ Status copyObject(S3Deps& deps, S3Exchange& ex, const S3Request& req, const Auth
                    "The specified copy source is larger than the maximum allowable size for a "
                    "copy source: 5368709120");
   }
-  Result<std::unique_ptr<ObjectReader>> reader = deps.objects.open(found->data_id);
-  if (!reader.ok()) {
-    // Replaced or deleted between the metadata read and the open.
-    if (reader.error().code == ErrorCode::kNotFound) {
-      return s3Error("NoSuchKey", "The specified key does not exist.");
-    }
-    return reader.error();
-  }
-  Result<std::unique_ptr<ObjectWriter>> writer = deps.objects.create();
-  if (!writer.ok()) return writer.error();
-  Poco::MD5Engine md5;
-  std::vector<char> buf(kCopyBufferBytes);
-  std::int64_t copied = 0;
-  for (;;) {
-    Result<std::size_t> got = (*reader)->read(buf.data(), buf.size());
-    if (!got.ok()) return got.error();
-    if (*got == 0) break;
-    md5.update(buf.data(), *got);
-    DCLOUD_TRY((*writer)->write(buf.data(), *got));
-    copied += static_cast<std::int64_t>(*got);
-  }
-  if (copied != found->size) return internalError("copy source data has the wrong size");
-  DCLOUD_TRY((*writer)->finish());
+  // Shares the source's chunks within a bucket instead of copying its bytes.
+  Result<CopiedData> copied = copyObjectData(deps, *found, req.bucket, 0, found->size);
+  if (!copied.ok()) return copied.error();
 
   ObjectRecord record;
   record.bucket = req.bucket;
   record.key = req.key;
-  record.size = copied;
-  record.etag = Poco::DigestEngine::digestToHex(md5.digest());
+  record.size = found->size;
+  record.etag = copied->md5_hex;
   // The bytes are the same, so the source's full-object checksum still holds.
   record.checksum_algorithm = found->checksum_algorithm;
   record.checksum_value = found->checksum_value;
@@ -199,7 +132,8 @@ Status copyObject(S3Deps& deps, S3Exchange& ex, const S3Request& req, const Auth
         req.hasHeader("content-type") ? req.header("content-type") : kDefaultContentType;
     record.user_metadata = std::move(*meta);
   }
-  Result<PutOutcome> outcome = commitObject(deps, record, (*writer)->id(), *condition);
+  record.attributes = std::move(*attributes);
+  Result<PutOutcome> outcome = commitObject(deps, record, copied->data_id, *condition);
   if (!outcome.ok()) return outcome.error();
   if (source_bucket->versioning != Versioning::kUnversioned || source->version_id) {
     ex.setHeader("x-amz-copy-source-version-id", found->version_id);
@@ -248,7 +182,8 @@ Status deleteObjects(S3Deps& deps, S3Exchange& ex, const S3Request& req, const A
     } else if (!scopeAllows(auth.scope, Operation::kDeleteObject, req.bucket, object.key)) {
       fail(s3Error("AccessDenied", "Access Denied"));
     } else {
-      Result<DeleteOutcome> outcome = deleteOne(deps, req.bucket, object.key, object.version_id);
+      Result<DeleteOutcome> outcome =
+          deleteOne(deps, req.bucket, object.key, object.version_id, bypassGovernance(req, auth));
       if (!outcome.ok()) {
         if (outcome.error().code == ErrorCode::kInternal) {
           deps.log.error("delete of " + req.bucket + "/" + object.key +

@@ -1,11 +1,15 @@
 #include "storage-gateway/gateway_server.h"
 
+#include <Poco/Net/Context.h>
 #include <Poco/Net/HTTPRequestHandler.h>
 #include <Poco/Net/HTTPRequestHandlerFactory.h>
 #include <Poco/Net/HTTPServer.h>
 #include <Poco/Net/HTTPServerParams.h>
 #include <Poco/Net/HTTPServerRequest.h>
+#include <Poco/Net/HTTPServerRequestImpl.h>
 #include <Poco/Net/HTTPServerResponse.h>
+#include <Poco/Net/SSLManager.h>
+#include <Poco/Net/SecureServerSocket.h>
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/ThreadPool.h>
 
@@ -18,6 +22,7 @@
 #include "common/log.h"
 #include "storage-gateway/admin_api.h"
 #include "storage-gateway/authenticator.h"
+#include "storage-gateway/config_ops.h"
 #include "storage-gateway/s3_errors.h"
 #include "storage-gateway/s3_exchange.h"
 #include "storage-gateway/s3_xml.h"
@@ -39,6 +44,38 @@ std::string lower(std::string s) {
   return s;
 }
 
+// Sends a whole reply to a request whose body is left unread, then ends the connection. Closing
+// at once would make the kernel answer the unread bytes with a reset, which can destroy the reply
+// before the client reads it; so stop sending, then discard what the client still sends, for a
+// bounded time and size.
+void replyAndClose(Poco::Net::StreamSocket& socket, const std::string& reply) {
+  try {
+    for (std::size_t sent = 0; sent < reply.size();) {
+      const int n = socket.sendBytes(reply.data() + sent, static_cast<int>(reply.size() - sent));
+      if (n <= 0) return;
+      sent += static_cast<std::size_t>(n);
+    }
+    socket.shutdownSend();
+    socket.setReceiveTimeout(Poco::Timespan(1, 0));
+    char buf[16384];
+    for (std::int64_t total = 0; total < kMaxDrainBytes;) {
+      const int n = socket.receiveBytes(buf, sizeof buf);
+      if (n <= 0) break;
+      total += n;
+    }
+  } catch (const Poco::Exception&) {
+    // A timeout or reset: the client has had its chance to read the reply.
+  }
+}
+
+std::string badContentLengthReply(const std::string& resource, const std::string& request_id) {
+  const std::string body =
+      errorXml("InvalidArgument", "Content-Length must be a decimal number.", resource, request_id);
+  return "HTTP/1.1 400 Bad Request\r\nContent-Type: application/xml\r\nContent-Length: " +
+         std::to_string(body.size()) + "\r\nx-amz-request-id: " + request_id +
+         "\r\nConnection: close\r\n\r\n" + body;
+}
+
 }  // namespace
 
 // ---- S3Exchange -----------------------------------------------------------------------------
@@ -49,7 +86,11 @@ std::istream& S3Exchange::body() {
 
 std::int64_t S3Exchange::contentLength() const {
   if (!http_request_.hasContentLength()) return -1;
-  return http_request_.getContentLength64();
+  try {
+    return http_request_.getContentLength64();
+  } catch (const Poco::Exception&) {
+    return -1;  // not a number: dispatch() refuses such requests before any body is read
+  }
 }
 
 void S3Exchange::setHeader(const std::string& name, const std::string& value) {
@@ -151,7 +192,10 @@ class GatewayHandler final : public HTTPRequestHandler {
 
  private:
   void dispatch(S3Exchange& ex, const std::map<std::string, std::string>& headers);
-  Status dispatchS3(S3Exchange& ex, const S3Request& req);
+  // granted: the identity a canned ACL lends to a refused read (aclReadAccess) instead of the
+  // request's own authentication.
+  Status dispatchS3(S3Exchange& ex, const S3Request& req,
+                    const std::optional<AuthContext>& granted = std::nullopt);
   void serveAdmin(S3Exchange& ex, const std::map<std::string, std::string>& headers);
   void serveHealth(S3Exchange& ex);
   void serveMetrics(S3Exchange& ex);
@@ -201,13 +245,46 @@ void GatewayHandler::dispatch(S3Exchange& ex, const std::map<std::string, std::s
   const std::string& uri = request.getURI();
   const std::string path = uri.substr(0, uri.find('?'));
   const bool anonymous = headers.count("authorization") == 0;
-  if (path.rfind("/_dcloud/", 0) == 0) return serveAdmin(ex, headers);
-  if (anonymous && request.getMethod() == "GET" && path == "/healthz") return serveHealth(ex);
-  if (anonymous && request.getMethod() == "GET" && path == "/metrics") return serveMetrics(ex);
+  if (auto length = headers.find("content-length"); length != headers.end()) {
+    const std::string& v = length->second;
+    if (v.empty() || v.size() > 18 || v.find_first_not_of("0123456789") != std::string::npos) {
+      // Where this body ends is unknown: the reply goes straight to the socket (Poco's response
+      // stream would flush it only after the close below), then the connection ends.
+      ex.record().status = 400;
+      ex.markBodyConsumed();
+      ex.httpResponse().setKeepAlive(false);
+      return replyAndClose(static_cast<Poco::Net::HTTPServerRequestImpl&>(request).socket(),
+                           badContentLengthReply(path, ex.record().request_id));
+    }
+  }
+  const std::vector<std::string>& domains = state_.deps.config.domains;
+  auto host = headers.find("host");
+  // On a bucket's own host name every path is a key of that bucket.
+  const bool virtual_host =
+      host != headers.end() && virtualHostBucket(host->second, domains).has_value();
+  if (!virtual_host) {
+    if (path.rfind("/_dcloud/", 0) == 0) return serveAdmin(ex, headers);
+    if (anonymous && request.getMethod() == "GET" && path == "/healthz") return serveHealth(ex);
+    if (anonymous && request.getMethod() == "GET" && path == "/metrics") return serveMetrics(ex);
+  }
 
-  Result<S3Request> req = parseS3Request(request.getMethod(), uri, headers);
+  Result<S3Request> req = parseS3Request(request.getMethod(), uri, headers, domains);
   if (!req.ok()) return ex.sendError(req.error(), path);
+  // CORS: preflights need no authentication; matching requests get the Access-Control headers.
+  if (req->method == "OPTIONS") {
+    Status preflight = corsPreflight(state_.deps, ex, *req);
+    if (!preflight.ok() && !ex.sent()) ex.sendError(preflight.error(), req->raw_path);
+    return;
+  }
+  applyCorsHeaders(state_.deps, ex, *req);
   Status st = dispatchS3(ex, *req);
+  if (!st.ok() && !ex.sent() && st.error().reason == "AccessDenied") {
+    if (std::optional<AuthContext> granted =
+            aclReadAccess(state_.deps, *req, ex.record().principal != "-")) {
+      if (ex.record().principal == "-") ex.record().principal = "anonymous";
+      st = dispatchS3(ex, *req, granted);
+    }
+  }
   if (!st.ok()) {
     if (st.error().code == ErrorCode::kInternal || st.error().code == ErrorCode::kUnavailable) {
       state_.log.error("request " + ex.record().request_id + ": " + st.error().toString());
@@ -216,10 +293,12 @@ void GatewayHandler::dispatch(S3Exchange& ex, const std::map<std::string, std::s
   }
 }
 
-Status GatewayHandler::dispatchS3(S3Exchange& ex, const S3Request& req) {
-  Result<AuthContext> auth = state_.authenticator.authenticate(req);
+Status GatewayHandler::dispatchS3(S3Exchange& ex, const S3Request& req,
+                                  const std::optional<AuthContext>& granted) {
+  Result<AuthContext> auth =
+      granted ? Result<AuthContext>(*granted) : state_.authenticator.authenticate(req);
   if (!auth.ok()) return auth.error();
-  ex.record().principal = auth->principal;
+  if (!granted) ex.record().principal = auth->principal;
   S3Deps& deps = state_.deps;
   const std::string& m = req.method;
   const Error not_allowed =
@@ -243,31 +322,16 @@ Status GatewayHandler::dispatchS3(S3Exchange& ex, const S3Request& req) {
       return not_allowed;
     }
   }
+  // Object Lock, lifecycle, tagging, CORS and ACL sub-resources (config_ops.h).
+  if (std::optional<Status> handled = dispatchBucketConfig(deps, ex, req, *auth)) {
+    return *handled;
+  }
   // Sub-resources this version does not implement must not fall through to a plain operation
-  // (e.g. PUT ?acl must never overwrite the object).
-  static const char* const kUnsupported[] = {"acl",
-                                             "policy",
-                                             "versioning",
-                                             "lifecycle",
-                                             "cors",
-                                             "tagging",
-                                             "website",
-                                             "delete",
-                                             "versions",
-                                             "logging",
-                                             "notification",
-                                             "replication",
-                                             "encryption",
-                                             "object-lock",
-                                             "retention",
-                                             "legal-hold",
-                                             "restore",
-                                             "select",
-                                             "torrent",
-                                             "accelerate",
-                                             "requestPayment",
-                                             "ownershipControls",
-                                             "attributes"};
+  // (e.g. PUT ?policy must never overwrite the object).
+  static const char* const kUnsupported[] = {
+      "policy",       "versioning",     "website",           "delete",    "versions", "logging",
+      "notification", "replication",    "encryption",        "restore",   "select",   "torrent",
+      "accelerate",   "requestPayment", "ownershipControls", "attributes"};
   for (const char* name : kUnsupported) {
     if (req.hasQuery(name)) {
       return s3Error("NotImplemented",
@@ -276,7 +340,8 @@ Status GatewayHandler::dispatchS3(S3Exchange& ex, const S3Request& req) {
   }
   if (req.key.empty()) {
     if (req.hasQuery("uploads")) {
-      return s3Error("NotImplemented", "ListMultipartUploads is not supported yet.");
+      if (m == "GET") return listMultipartUploads(deps, ex, req, *auth);
+      return not_allowed;
     }
     if (m == "PUT") return createBucket(deps, ex, req, *auth);
     if (m == "DELETE") return deleteBucket(deps, ex, req, *auth);
@@ -293,7 +358,7 @@ Status GatewayHandler::dispatchS3(S3Exchange& ex, const S3Request& req) {
     if (m == "PUT") return uploadPart(deps, ex, req, *auth);
     if (m == "POST") return completeMultipartUpload(deps, ex, req, *auth);
     if (m == "DELETE") return abortMultipartUpload(deps, ex, req, *auth);
-    if (m == "GET") return s3Error("NotImplemented", "ListParts is not supported yet.");
+    if (m == "GET") return listParts(deps, ex, req, *auth);
     return not_allowed;
   }
   if (req.hasQuery("partNumber")) {
@@ -418,14 +483,16 @@ GatewayServer::GatewayServer(GatewayConfig config, GatewayServices services)
 
 GatewayServer::~GatewayServer() {
   stop();
+  if (ssl_initialized_) Poco::Net::uninitializeSSL();
 }
 
 Status GatewayServer::start() {
+  const bool tls = !config_.tls_cert_file.empty() || !config_.tls_key_file.empty();
+  if (tls && (config_.tls_cert_file.empty() || config_.tls_key_file.empty())) {
+    return invalidArgument("HTTPS needs both a certificate and a key file");
+  }
+  const bool plain = !tls || config_.tls_and_plain;
   try {
-    Poco::Net::ServerSocket socket;
-    socket.bind(Poco::Net::SocketAddress(config_.host, config_.port), true);
-    socket.listen(128);
-    port_ = socket.address().port();
     Poco::Net::HTTPServerParams::Ptr params = new Poco::Net::HTTPServerParams;
     params->setMaxThreads(config_.max_threads);
     params->setMaxQueued(config_.max_queued);
@@ -433,28 +500,66 @@ Status GatewayServer::start() {
     params->setKeepAlive(true);
     params->setKeepAliveTimeout(Poco::Timespan(5, 0));
     pool_ = std::make_unique<Poco::ThreadPool>(2, config_.max_threads);
-    server_ = std::make_unique<Poco::Net::HTTPServer>(new Factory(*state_), *pool_, socket, params);
-    server_->start();
+    if (plain) {
+      Poco::Net::ServerSocket socket;
+      socket.bind(Poco::Net::SocketAddress(config_.host, config_.port), true);
+      socket.listen(128);
+      port_ = socket.address().port();
+      server_ =
+          std::make_unique<Poco::Net::HTTPServer>(new Factory(*state_), *pool_, socket, params);
+    }
+    if (tls) {
+      if (!ssl_initialized_) Poco::Net::initializeSSL();
+      ssl_initialized_ = true;
+      Poco::Net::Context::Ptr context = new Poco::Net::Context(
+          Poco::Net::Context::TLS_SERVER_USE, config_.tls_key_file, config_.tls_cert_file, "",
+          Poco::Net::Context::VERIFY_NONE, 9, false, "ALL:!ADH:!LOW:!EXP:!MD5:!aNULL:@STRENGTH");
+      context->requireMinimumProtocol(Poco::Net::Context::PROTO_TLSV1_2);
+      Poco::Net::SecureServerSocket socket(context);
+      const std::uint16_t want = config_.tls_and_plain ? config_.tls_port : config_.port;
+      socket.bind(Poco::Net::SocketAddress(config_.host, want), true);
+      socket.listen(128);
+      tls_port_ = socket.address().port();
+      if (!plain) port_ = tls_port_;
+      tls_server_ =
+          std::make_unique<Poco::Net::HTTPServer>(new Factory(*state_), *pool_, socket, params);
+    }
+    if (server_) server_->start();
+    if (tls_server_) tls_server_->start();
   } catch (const std::exception& e) {
     server_.reset();
+    tls_server_.reset();
     pool_.reset();
     return unavailable("cannot listen on " + config_.host + ":" + std::to_string(config_.port) +
                        ": " + e.what());
   }
-  state_->log.info("listening on " + config_.host + ":" + std::to_string(port_));
+  if (server_) state_->log.info("listening on " + config_.host + ":" + std::to_string(port_));
+  if (tls_server_) {
+    state_->log.info("listening (HTTPS) on " + config_.host + ":" + std::to_string(tls_port_));
+  }
   return okStatus();
 }
 
 void GatewayServer::stop() {
-  if (!server_) return;
-  server_->stop();
+  if (!server_ && !tls_server_) return;
+  std::vector<Poco::Net::HTTPServer*> servers;
+  for (Poco::Net::HTTPServer* s : {server_.get(), tls_server_.get()}) {
+    if (s != nullptr) servers.push_back(s);
+  }
+  for (Poco::Net::HTTPServer* s : servers) s->stop();
+  auto busy = [&] {
+    int n = 0;
+    for (Poco::Net::HTTPServer* s : servers) n += s->currentConnections();
+    return n > 0;
+  };
   // Running requests get a short grace period; idle keep-alive connections are closed after it.
-  for (int i = 0; i < 50 && server_->currentConnections() > 0; ++i) {
+  for (int i = 0; i < 50 && busy(); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-  server_->stopAll(true);
+  for (Poco::Net::HTTPServer* s : servers) s->stopAll(true);
   pool_->joinAll();
   server_.reset();
+  tls_server_.reset();
   pool_.reset();
 }
 

@@ -1,13 +1,14 @@
 #pragma once
-// The gateway's HTTP server: S3 path-style API (streaming bodies both ways), the admin API under
-// /_dcloud/v1/, GET /healthz and GET /metrics (served only for requests without Authorization,
-// so buckets named "healthz" or "metrics" stay reachable over S3).
+// The gateway's HTTP(S) server: S3 API, path and virtual-host style (streaming bodies both ways),
+// the admin API under /_dcloud/v1/, GET /healthz and GET /metrics (served only for requests
+// without Authorization, so buckets named "healthz" or "metrics" stay reachable over S3).
 
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "common/clock.h"
 #include "common/metrics.h"
@@ -38,6 +39,15 @@ struct GatewayConfig {
   int max_threads = 64;
   int max_queued = 256;
   int io_timeout_seconds = 60;  // a client silent for this long loses its request
+  // Virtual-host-style addressing: a Host "<bucket>.<domain>[:port]" addresses <bucket> (lower
+  // case, see splitDomains). Path style keeps working on every other host.
+  std::vector<std::string> domains;
+  // HTTPS when both PEM files are set: on `port` instead of HTTP, or, with tls_and_plain, on
+  // tls_port (0: pick a free one) next to HTTP on `port`.
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  bool tls_and_plain = false;
+  std::uint16_t tls_port = 0;
 };
 
 // Everything the server uses; owned by the caller and outliving the server.
@@ -59,11 +69,15 @@ class GatewayServer {
   GatewayServer(const GatewayServer&) = delete;
   GatewayServer& operator=(const GatewayServer&) = delete;
 
-  // Binds and starts serving. Unavailable if the address cannot be bound.
+  // Binds and starts serving. Unavailable if an address cannot be bound or the TLS certificate
+  // or key cannot be loaded.
   Status start();
   // Stops accepting, lets running requests finish for a few seconds, then closes the rest.
   void stop();
+  // The port of `port` (HTTP, or HTTPS when TLS replaces it).
   std::uint16_t port() const { return port_; }
+  // The HTTPS port; 0 without TLS.
+  std::uint16_t tlsPort() const { return tls_port_; }
 
   struct State;  // internal: what the request handlers share
 
@@ -72,7 +86,10 @@ class GatewayServer {
   std::unique_ptr<State> state_;
   std::unique_ptr<Poco::ThreadPool> pool_;
   std::unique_ptr<Poco::Net::HTTPServer> server_;
+  std::unique_ptr<Poco::Net::HTTPServer> tls_server_;
   std::uint16_t port_ = 0;
+  std::uint16_t tls_port_ = 0;
+  bool ssl_initialized_ = false;
 };
 
 }  // namespace dcloud::gateway

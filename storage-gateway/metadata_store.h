@@ -3,12 +3,14 @@
 // moment the object exists. Implementation: PgMetadataStore (schema `gateway`).
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "common/result.h"
+#include "storage-gateway/version_attributes.h"
 
 namespace dcloud::gateway {
 
@@ -41,6 +43,9 @@ struct ObjectRecord {
   bool delete_marker = false;  // a delete marker (no data, no etag)
   bool is_latest = true;
   std::int64_t seq = 0;  // order of a key's versions, newest highest
+  // Written with a new version (retention, legal hold, tags, ACL) in the same commit; reads leave
+  // it empty (MetadataStore::getVersionAttributes).
+  std::optional<VersionAttributes> attributes;
 };
 
 struct PutOutcome {
@@ -131,11 +136,12 @@ class MetadataStore {
   // version_id nullopt: deletes the current object (unversioned bucket) or adds a delete marker
   // (versioned: marker_version_id when enabled, "null" when suspended, dated now_ms). With a
   // version id: removes that version for good (ok if it does not exist); the next newest version
-  // becomes current unless it is a delete marker.
+  // becomes current unless it is a delete marker. AccessDenied, checked under the key's lock, if
+  // Object Lock protects the version at now_ms (GOVERNANCE yields to bypass_governance).
   virtual Result<DeleteOutcome> deleteObject(const std::string& bucket, const std::string& key,
                                              const std::optional<std::string>& version_id,
                                              const std::string& marker_version_id,
-                                             std::int64_t now_ms) = 0;
+                                             std::int64_t now_ms, bool bypass_governance) = 0;
   // Up to limit objects of bucket whose key starts with prefix and is > from (>= from when
   // inclusive), in byte order of the keys.
   virtual Result<std::vector<ObjectRecord>> listObjects(const std::string& bucket,
@@ -165,6 +171,13 @@ class MetadataStore {
                                             const ObjectRecord& object) = 0;
   // Deletes the upload and its parts; returns the parts' data ids. NoSuchUpload if absent.
   virtual Result<std::vector<std::string>> abortUpload(const std::string& upload_id) = 0;
+  // Up to limit uploads of bucket whose key starts with prefix and whose (key, upload id) is
+  // greater than (after_key, after_upload_id) (upload ids compared bytewise), in that order.
+  virtual Result<std::vector<MultipartUploadRecord>> listUploads(const std::string& bucket,
+                                                                 const std::string& prefix,
+                                                                 const std::string& after_key,
+                                                                 const std::string& after_upload_id,
+                                                                 int limit) = 0;
 
   // AlreadyExists if the access key id is taken.
   virtual Status insertAccessKey(const AccessKeyRow& row) = 0;
@@ -173,6 +186,38 @@ class MetadataStore {
   virtual Result<std::vector<AccessKeyRow>> listAccessKeys() = 0;
   // NotFound if absent.
   virtual Status revokeAccessKey(const std::string& access_key) = 0;
+
+  // ---- Bucket configuration and version attributes (pg_bucket_config_store.cpp, sql/0007) ----
+  // Bucket configuration documents by kind: "object-lock" (its presence means Object Lock is
+  // enabled), "acl", "lifecycle", "cors", "tagging".
+
+  // createBucket, and in the same transaction sets versioning (unless kUnversioned) and stores
+  // documents. The documents are only stored when the bucket was created.
+  virtual Result<CreateBucketOutcome> createBucketWith(
+      const BucketRecord& bucket, const std::map<std::string, std::string>& documents) = 0;
+  // Every document of the bucket by kind (empty when none). NoSuchBucket if absent.
+  virtual Result<std::map<std::string, std::string>> getBucketDocuments(
+      const std::string& bucket) = 0;
+  // Stores (body) or deletes (nullopt) one document. NoSuchBucket if absent. Storing
+  // "object-lock" needs versioning Enabled (InvalidBucketState).
+  virtual Status putBucketDocument(const std::string& bucket, const std::string& kind,
+                                   const std::optional<std::string>& body) = 0;
+  // (bucket, body) of every bucket holding a document of kind, by bucket name.
+  virtual Result<std::vector<std::pair<std::string, std::string>>> listBucketDocuments(
+      const std::string& kind) = 0;
+  // A version's attributes (empty ones when it has none). NoSuchVersion if the version is absent.
+  virtual Result<VersionAttributes> getVersionAttributes(const std::string& bucket,
+                                                         const std::string& key,
+                                                         const std::string& version_id) = 0;
+  // Replaces a version's attributes by what update makes of them, under the key's lock; update
+  // may refuse (its error is returned, nothing changes). NoSuchVersion if the version is absent,
+  // MethodNotAllowed if it is a delete marker.
+  virtual Status updateVersionAttributes(
+      const std::string& bucket, const std::string& key, const std::string& version_id,
+      const std::function<Status(VersionAttributes&)>& update) = 0;
+  // Up to limit multipart uploads of bucket initiated before before_ms, oldest first.
+  virtual Result<std::vector<MultipartUploadRecord>> listUploadsInitiatedBefore(
+      const std::string& bucket, std::int64_t before_ms, int limit) = 0;
 };
 
 }  // namespace dcloud::gateway

@@ -1,18 +1,23 @@
-// Multipart uploads: CreateMultipartUpload, UploadPart, CompleteMultipartUpload and
-// AbortMultipartUpload. Parts are stored like objects; completion concatenates them into one new
-// data file and commits the object and the removal of the upload in one transaction, so the
-// object appears whole or not at all.
+// Multipart uploads: CreateMultipartUpload, UploadPart, UploadPartCopy, CompleteMultipartUpload
+// and AbortMultipartUpload. Parts are stored like objects; completion makes one new data id that
+// references the parts' chunks (no byte is copied) and commits the object and the removal of the
+// upload in one transaction, so the object appears whole or not at all.
 #include <Poco/MD5Engine.h>
 
 #include <cstdlib>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/crypto.h"
 #include "storage-gateway/body_receiver.h"
 #include "storage-gateway/checksums.h"
+#include "storage-gateway/config_ops.h"
+#include "storage-gateway/copy_source.h"
+#include "storage-gateway/multipart_xml.h"
 #include "storage-gateway/s3_errors.h"
 #include "storage-gateway/s3_exchange.h"
 #include "storage-gateway/s3_names.h"
@@ -24,7 +29,7 @@ namespace {
 constexpr std::int64_t kMinPartBytes = 5LL * 1024 * 1024;
 constexpr std::int64_t kMaxMultipartObjectBytes = 5LL * 1024 * 1024 * 1024 * 1024;
 constexpr std::size_t kMaxCompleteBodyBytes = 2 * 1024 * 1024;
-constexpr std::size_t kCopyBufferBytes = 256 * 1024;
+constexpr std::int64_t kMaxPartBytes = 5LL * 1024 * 1024 * 1024;
 constexpr const char* kDefaultContentType = "binary/octet-stream";
 
 void removeAll(S3Deps& deps, const std::vector<std::string>& ids) {
@@ -51,27 +56,72 @@ Result<MultipartUploadRecord> authorizeUpload(S3Deps& deps, const S3Request& req
   return upload;
 }
 
-// Concatenates the parts into a new data file; returns its writer, finished.
-Result<std::unique_ptr<ObjectWriter>> concatenate(S3Deps& deps,
-                                                  const std::vector<PartRecord>& parts) {
-  Result<std::unique_ptr<ObjectWriter>> writer = deps.objects.create();
-  if (!writer.ok()) return writer.error();
-  std::vector<char> buf(kCopyBufferBytes);
-  for (const PartRecord& part : parts) {
-    Result<std::unique_ptr<ObjectReader>> reader = deps.objects.open(part.data_id);
-    if (!reader.ok()) return reader.error();
-    std::int64_t copied = 0;
-    for (;;) {
-      Result<std::size_t> got = (*reader)->read(buf.data(), buf.size());
-      if (!got.ok()) return got.error();
-      if (*got == 0) break;
-      DCLOUD_TRY((*writer)->write(buf.data(), *got));
-      copied += static_cast<std::int64_t>(*got);
+// The x-amz-copy-source-range of an UploadPartCopy: "bytes=first-last" within the source.
+Result<std::pair<std::int64_t, std::int64_t>> copyRange(const S3Request& req, std::int64_t size) {
+  if (!req.hasHeader("x-amz-copy-source-range")) return std::make_pair(std::int64_t{0}, size);
+  const std::string text = req.header("x-amz-copy-source-range");
+  const Error invalid = s3Error("InvalidArgument",
+                                "The x-amz-copy-source-range value must be of the form "
+                                "bytes=first-last where first and last are the zero-based offsets "
+                                "of the first and last bytes to copy");
+  if (text.compare(0, 6, "bytes=") != 0) return invalid;
+  const std::size_t dash = text.find('-', 6);
+  if (dash == std::string::npos) return invalid;
+  auto number = [](const std::string& t) -> std::optional<std::int64_t> {
+    if (t.empty() || t.size() > 18 || t.find_first_not_of("0123456789") != std::string::npos) {
+      return std::nullopt;
     }
-    if (copied != part.size) return internalError("part data has the wrong size");
+    return std::stoll(t);
+  };
+  std::optional<std::int64_t> first = number(text.substr(6, dash - 6));
+  std::optional<std::int64_t> last = number(text.substr(dash + 1));
+  if (!first || !last || *last < *first) return invalid;
+  if (*last >= size) {
+    return s3Error("InvalidRange", "Range specified is not valid for source object of size: " +
+                                       std::to_string(size));
   }
-  DCLOUD_TRY((*writer)->finish());
-  return writer;
+  return std::make_pair(*first, *last - *first + 1);
+}
+
+// UploadPartCopy: the part's bytes are a range of an existing object (sharing its chunks).
+Status uploadPartCopy(S3Deps& deps, S3Exchange& ex, const S3Request& req, const AuthContext& auth,
+                      const MultipartUploadRecord& upload, int number) {
+  ex.record().operation = "UploadPartCopy";
+  Result<CopySource> source = parseCopySource(req.header("x-amz-copy-source"));
+  if (!source.ok()) return source.error();
+  Result<BucketRecord> source_bucket =
+      authorizeBucket(deps, auth, source->bucket, Operation::kGetObject, source->key);
+  if (!source_bucket.ok()) return source_bucket.error();
+  Result<ObjectRecord> found =
+      source->version_id
+          ? deps.metadata.getObjectVersion(source->bucket, source->key, *source->version_id)
+          : deps.metadata.getObject(source->bucket, source->key);
+  if (!found.ok()) return found.error();
+  if (found->delete_marker) {
+    return s3Error("InvalidRequest",
+                   "The source of a copy request may not specifically refer to a delete marker "
+                   "by version id.");
+  }
+  DCLOUD_TRY(checkCopySourceConditions(req, *found));
+  Result<std::pair<std::int64_t, std::int64_t>> range = copyRange(req, found->size);
+  if (!range.ok()) return range.error();
+  if (range->second > kMaxPartBytes) {
+    return s3Error("EntityTooLarge", "Your proposed upload exceeds the maximum allowed size.");
+  }
+  Result<CopiedData> copied = copyObjectData(deps, *found, req.bucket, range->first, range->second);
+  if (!copied.ok()) return copied.error();
+  PartRecord part{upload.upload_id, number, range->second, copied->md5_hex, copied->data_id};
+  Result<std::optional<std::string>> previous = deps.metadata.putPart(part);
+  if (!previous.ok()) {
+    removeAll(deps, {part.data_id});
+    return previous.error();
+  }
+  if (previous->has_value()) removeAll(deps, {**previous});
+  if (source_bucket->versioning != Versioning::kUnversioned || source->version_id) {
+    ex.setHeader("x-amz-copy-source-version-id", found->version_id);
+  }
+  ex.sendXml(200, copyPartResultXml(part.etag, deps.clock.nowMillis()));
+  return okStatus();
 }
 
 }  // namespace
@@ -101,9 +151,6 @@ Status createMultipartUpload(S3Deps& deps, S3Exchange& ex, const S3Request& req,
 
 Status uploadPart(S3Deps& deps, S3Exchange& ex, const S3Request& req, const AuthContext& auth) {
   ex.record().operation = "UploadPart";
-  if (req.hasHeader("x-amz-copy-source")) {
-    return s3Error("NotImplemented", "UploadPartCopy is not supported yet.");
-  }
   const std::string number_text = req.queryValue("partNumber").value_or("");
   char* end = nullptr;
   const long number = std::strtol(number_text.c_str(), &end, 10);
@@ -112,9 +159,12 @@ Status uploadPart(S3Deps& deps, S3Exchange& ex, const S3Request& req, const Auth
   }
   Result<MultipartUploadRecord> upload = authorizeUpload(deps, req, auth);
   if (!upload.ok()) return upload.error();
+  if (req.hasHeader("x-amz-copy-source")) {
+    return uploadPartCopy(deps, ex, req, auth, *upload, static_cast<int>(number));
+  }
   Result<BodyPlan> plan = planBody(deps.config, ex, req, auth);
   if (!plan.ok()) return plan.error();
-  Result<std::unique_ptr<ObjectWriter>> writer = deps.objects.create();
+  Result<std::unique_ptr<ObjectWriter>> writer = deps.objects.create(req.bucket);
   if (!writer.ok()) return writer.error();
   Result<ReceivedBody> received = receiveBody(ex, *plan, auth, **writer);
   if (!received.ok()) return received.error();
@@ -181,8 +231,11 @@ Status completeMultipartUpload(S3Deps& deps, S3Exchange& ex, const S3Request& re
   if (total > kMaxMultipartObjectBytes) {
     return s3Error("EntityTooLarge", "Your proposed upload exceeds the maximum allowed size.");
   }
-  Result<std::unique_ptr<ObjectWriter>> writer = concatenate(deps, parts);
-  if (!writer.ok()) return writer.error();
+  std::vector<DataSlice> slices;
+  slices.reserve(parts.size());
+  for (const PartRecord& p : parts) slices.push_back({p.data_id, 0, p.size});
+  Result<std::string> data_id = deps.objects.compose(req.bucket, slices);
+  if (!data_id.ok()) return data_id.error();
 
   Poco::MD5Engine md5;
   md5.update(md5s.data(), md5s.size());
@@ -193,9 +246,13 @@ Status completeMultipartUpload(S3Deps& deps, S3Exchange& ex, const S3Request& re
   record.etag = Poco::DigestEngine::digestToHex(md5.digest()) + "-" + std::to_string(parts.size());
   record.content_type = upload->content_type;
   record.user_metadata = upload->user_metadata;
-  record.data_id = (*writer)->id();
+  record.data_id = *data_id;
   record.last_modified_ms = deps.clock.nowMillis();
   record.version_id = newVersionId(deps);
+  // Object Lock: the bucket's default retention binds multipart uploads too.
+  Result<std::optional<VersionAttributes>> retention = defaultVersionAttributes(deps, req.bucket);
+  if (!retention.ok()) return retention.error();
+  record.attributes = *retention;
   Result<PutOutcome> outcome = deps.metadata.completeUpload(upload->upload_id, record);
   if (!outcome.ok()) {
     removeAll(deps, {record.data_id});

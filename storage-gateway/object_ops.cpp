@@ -15,6 +15,7 @@
 #include "common/crypto.h"
 #include "storage-gateway/body_receiver.h"
 #include "storage-gateway/checksums.h"
+#include "storage-gateway/config_ops.h"
 #include "storage-gateway/s3_errors.h"
 #include "storage-gateway/s3_exchange.h"
 #include "storage-gateway/s3_names.h"
@@ -215,9 +216,10 @@ Result<PutOutcome> commitObject(S3Deps& deps, ObjectRecord& record, const std::s
 }
 
 Result<DeleteOutcome> deleteOne(S3Deps& deps, const std::string& bucket, const std::string& key,
-                                const std::optional<std::string>& version_id) {
+                                const std::optional<std::string>& version_id,
+                                bool bypass_governance) {
   Result<DeleteOutcome> outcome = deps.metadata.deleteObject(
-      bucket, key, version_id, newVersionId(deps), deps.clock.nowMillis());
+      bucket, key, version_id, newVersionId(deps), deps.clock.nowMillis(), bypass_governance);
   if (outcome.ok()) removeUnreferenced(deps, outcome->unreferenced);
   return outcome;
 }
@@ -235,6 +237,9 @@ Status putObject(S3Deps& deps, S3Exchange& ex, const S3Request& req, const AuthC
   if (!condition.ok()) return condition.error();
   Result<BodyPlan> plan = planBody(deps.config, ex, req, auth);
   if (!plan.ok()) return plan.error();
+  Result<std::optional<VersionAttributes>> attributes =
+      newVersionAttributes(deps, req, req.bucket, plan->md5_hex || plan->checksum);
+  if (!attributes.ok()) return attributes.error();
   // A write that is bound to fail is refused before its body is read; the check that counts is
   // the one at the commit, under the key's lock.
   if (condition->if_none_match_any || condition->if_match) {
@@ -247,7 +252,7 @@ Status putObject(S3Deps& deps, S3Exchange& ex, const S3Request& req, const AuthC
     }
   }
 
-  Result<std::unique_ptr<ObjectWriter>> writer = deps.objects.create();
+  Result<std::unique_ptr<ObjectWriter>> writer = deps.objects.create(req.bucket);
   if (!writer.ok()) return writer.error();
   // Until finish(), destroying the writer removes the partial data: every early return below
   // leaves nothing behind.
@@ -265,6 +270,7 @@ Status putObject(S3Deps& deps, S3Exchange& ex, const S3Request& req, const AuthC
   record.content_type =
       req.hasHeader("content-type") ? req.header("content-type") : kDefaultContentType;
   record.user_metadata = std::move(*meta);
+  record.attributes = std::move(*attributes);
   Result<PutOutcome> outcome = commitObject(deps, record, (*writer)->id(), *condition);
   if (!outcome.ok()) return outcome.error();
   if (bucket->versioning != Versioning::kUnversioned) {
@@ -328,6 +334,7 @@ Status getObject(S3Deps& deps, S3Exchange& ex, const S3Request& req, const AuthC
     return range.error();
   }
   setObjectHeaders(ex, *object);
+  DCLOUD_TRY(setVersionAttributeHeaders(deps, ex, *object));
   if (bucket->versioning != Versioning::kUnversioned || version_id) {
     ex.setHeader("x-amz-version-id", object->version_id);
   }
@@ -343,8 +350,10 @@ Status getObject(S3Deps& deps, S3Exchange& ex, const S3Request& req, const AuthC
     status = 206;
     ex.setHeader("Content-Range", "bytes " + std::to_string(first) + "-" +
                                       std::to_string((*range)->last) + "/" + std::to_string(size));
-    DCLOUD_TRY(reader->seek(first));
   }
+  // The store checks the first bytes here, so that data failing its integrity check is an error
+  // response rather than a cut-off body.
+  if (!head) DCLOUD_TRY(reader->seek(first));
   std::ostream& out = ex.beginBody(status, length, object->content_type);
   if (head) return okStatus();
   std::vector<char> buf(kBufferBytes);
@@ -370,7 +379,8 @@ Status deleteObject(S3Deps& deps, S3Exchange& ex, const S3Request& req, const Au
   Result<BucketRecord> bucket =
       authorizeBucket(deps, auth, req.bucket, Operation::kDeleteObject, req.key);
   if (!bucket.ok()) return bucket.error();
-  Result<DeleteOutcome> outcome = deleteOne(deps, req.bucket, req.key, req.queryValue("versionId"));
+  Result<DeleteOutcome> outcome = deleteOne(deps, req.bucket, req.key, req.queryValue("versionId"),
+                                            bypassGovernance(req, auth));
   if (!outcome.ok()) return outcome.error();
   if (!outcome->version_id.empty()) ex.setHeader("x-amz-version-id", outcome->version_id);
   if (outcome->delete_marker) ex.setHeader("x-amz-delete-marker", "true");

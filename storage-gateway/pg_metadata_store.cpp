@@ -3,6 +3,7 @@
 #include <Poco/JSON/Object.h>
 
 #include "common/json.h"
+#include "storage-gateway/pg_bucket_config_store.h"
 #include "storage-gateway/s3_errors.h"
 
 namespace dcloud::gateway {
@@ -208,6 +209,7 @@ Result<PutOutcome> upsertObject(pqxx::work& w, const ObjectRecord& o,
       "version_id = EXCLUDED.version_id, seq = EXCLUDED.seq",
       o.bucket, o.key, o.size, o.etag, o.content_type, metadataJson(o.user_metadata), o.data_id,
       o.last_modified_ms, o.checksum_algorithm, o.checksum_value, out.version_id);
+  DCLOUD_TRY(storeVersionAttributes(w, o, out.version_id));
   return out;
 }
 
@@ -346,7 +348,7 @@ Result<DeleteOutcome> PgMetadataStore::deleteObject(const std::string& bucket,
                                                     const std::string& key,
                                                     const std::optional<std::string>& version_id,
                                                     const std::string& marker_version_id,
-                                                    std::int64_t now_ms) {
+                                                    std::int64_t now_ms, bool bypass_governance) {
   return pool_->with<DeleteOutcome>([&](Conn& c) -> Result<DeleteOutcome> {
     pqxx::work w(c);
     lockKey(w, bucket, key);
@@ -354,6 +356,7 @@ Result<DeleteOutcome> PgMetadataStore::deleteObject(const std::string& bucket,
     if (!versioning.ok()) return versioning.error();
     DeleteOutcome out;
     if (version_id) {
+      DCLOUD_TRY(checkVersionRemovable(w, bucket, key, *version_id, now_ms, bypass_governance));
       pqxx::result current = w.exec_params(
           "DELETE FROM gateway.objects WHERE bucket = $1 AND key = $2 AND version_id = $3 "
           "RETURNING data_id",

@@ -24,8 +24,8 @@ class PgMetadataStore final : public MetadataStore {
   Result<PutOutcome> putObject(const ObjectRecord& object, const PutCondition& condition) override;
   Result<DeleteOutcome> deleteObject(const std::string& bucket, const std::string& key,
                                      const std::optional<std::string>& version_id,
-                                     const std::string& marker_version_id,
-                                     std::int64_t now_ms) override;
+                                     const std::string& marker_version_id, std::int64_t now_ms,
+                                     bool bypass_governance) override;
   Result<std::vector<ObjectRecord>> listObjects(const std::string& bucket,
                                                 const std::string& prefix, const std::string& from,
                                                 bool inclusive, int limit) override;
@@ -41,11 +41,34 @@ class PgMetadataStore final : public MetadataStore {
   Result<PutOutcome> completeUpload(const std::string& upload_id,
                                     const ObjectRecord& object) override;
   Result<std::vector<std::string>> abortUpload(const std::string& upload_id) override;
+  // In pg_upload_listing.cpp.
+  Result<std::vector<MultipartUploadRecord>> listUploads(const std::string& bucket,
+                                                         const std::string& prefix,
+                                                         const std::string& after_key,
+                                                         const std::string& after_upload_id,
+                                                         int limit) override;
 
   Status insertAccessKey(const AccessKeyRow& row) override;
   Result<AccessKeyRow> getAccessKey(const std::string& access_key) override;
   Result<std::vector<AccessKeyRow>> listAccessKeys() override;
   Status revokeAccessKey(const std::string& access_key) override;
+
+  // Bucket configuration and version attributes (pg_bucket_config_store.cpp).
+  Result<CreateBucketOutcome> createBucketWith(
+      const BucketRecord& bucket, const std::map<std::string, std::string>& documents) override;
+  Result<std::map<std::string, std::string>> getBucketDocuments(const std::string& bucket) override;
+  Status putBucketDocument(const std::string& bucket, const std::string& kind,
+                           const std::optional<std::string>& body) override;
+  Result<std::vector<std::pair<std::string, std::string>>> listBucketDocuments(
+      const std::string& kind) override;
+  Result<VersionAttributes> getVersionAttributes(const std::string& bucket, const std::string& key,
+                                                 const std::string& version_id) override;
+  Status updateVersionAttributes(const std::string& bucket, const std::string& key,
+                                 const std::string& version_id,
+                                 const std::function<Status(VersionAttributes&)>& update) override;
+  Result<std::vector<MultipartUploadRecord>> listUploadsInitiatedBefore(const std::string& bucket,
+                                                                        std::int64_t before_ms,
+                                                                        int limit) override;
 
  private:
   std::shared_ptr<PgPool> pool_;

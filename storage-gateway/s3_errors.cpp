@@ -13,6 +13,15 @@ struct Entry {
 const std::map<std::string, Entry>& table() {
   static const std::map<std::string, Entry> kTable = {
       {"AccessDenied", {403, ErrorCode::kPermissionDenied}},
+      {"AccessForbidden", {403, ErrorCode::kPermissionDenied}},
+      {"BadRequest", {400, ErrorCode::kInvalidArgument}},
+      {"InvalidBucketState", {409, ErrorCode::kFailedPrecondition}},
+      {"InvalidTag", {400, ErrorCode::kInvalidArgument}},
+      {"NoSuchCORSConfiguration", {404, ErrorCode::kNotFound}},
+      {"NoSuchLifecycleConfiguration", {404, ErrorCode::kNotFound}},
+      {"NoSuchObjectLockConfiguration", {404, ErrorCode::kNotFound}},
+      {"NoSuchTagSet", {404, ErrorCode::kNotFound}},
+      {"ObjectLockConfigurationNotFoundError", {404, ErrorCode::kNotFound}},
       {"AuthorizationHeaderMalformed", {400, ErrorCode::kInvalidArgument}},
       {"AuthorizationQueryParametersError", {400, ErrorCode::kInvalidArgument}},
       {"BadDigest", {400, ErrorCode::kInvalidArgument}},

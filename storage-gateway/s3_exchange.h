@@ -101,6 +101,10 @@ Status completeMultipartUpload(S3Deps& deps, S3Exchange& ex, const S3Request& re
                                const AuthContext& auth);
 Status abortMultipartUpload(S3Deps& deps, S3Exchange& ex, const S3Request& req,
                             const AuthContext& auth);
+// ListParts and ListMultipartUploads (multipart_list_ops.cpp).
+Status listParts(S3Deps& deps, S3Exchange& ex, const S3Request& req, const AuthContext& auth);
+Status listMultipartUploads(S3Deps& deps, S3Exchange& ex, const S3Request& req,
+                            const AuthContext& auth);
 
 // Copy and batch delete (copy_delete_ops.cpp).
 Status copyObject(S3Deps& deps, S3Exchange& ex, const S3Request& req, const AuthContext& auth);
@@ -127,9 +131,10 @@ void removeUnreferenced(S3Deps& deps, const std::vector<std::string>& ids);
 Result<PutOutcome> commitObject(S3Deps& deps, ObjectRecord& record, const std::string& data_id,
                                 const PutCondition& condition);
 // Deletes one object or version (DeleteObject and each key of DeleteObjects); the authorization
-// was checked by the caller.
+// was checked by the caller. bypass_governance: see MetadataStore::deleteObject.
 Result<DeleteOutcome> deleteOne(S3Deps& deps, const std::string& bucket, const std::string& key,
-                                const std::optional<std::string>& version_id);
+                                const std::optional<std::string>& version_id,
+                                bool bypass_governance);
 
 // GET/HEAD preconditions (If-Match, If-None-Match, If-Modified-Since, If-Unmodified-Since)
 // against object: 200 (serve it), 304 (not modified) or PreconditionFailed.

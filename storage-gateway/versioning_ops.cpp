@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "storage-gateway/config_ops.h"
 #include "storage-gateway/object_listing.h"
 #include "storage-gateway/s3_errors.h"
 #include "storage-gateway/s3_exchange.h"
@@ -30,6 +31,7 @@ Status putBucketVersioning(S3Deps& deps, S3Exchange& ex, const S3Request& req,
   if (!body.ok()) return body.error();
   Result<std::string> status = parseVersioningStatus(*body);
   if (!status.ok()) return status.error();
+  DCLOUD_TRY(checkVersioningChange(deps, req.bucket, *status == "Suspended"));
   DCLOUD_TRY(deps.metadata.setBucketVersioning(
       req.bucket, *status == "Enabled" ? Versioning::kEnabled : Versioning::kSuspended));
   ex.sendEmpty(200);

@@ -143,12 +143,13 @@ void GatewayFixture::SetUp() {
   auto redis = RedisPool::connect(dcloud::testing::testRedisConfig());
   ASSERT_TRUE(redis.ok()) << redis.error().message;
   redis_ = *redis;
-  auto objects = LocalObjectStore::openDir(data_dir_, random_);
-  ASSERT_TRUE(objects.ok());
-  objects_ = std::move(*objects);
   auto master = MasterKey::loadOrCreate(master_key_file_, random_);
   ASSERT_TRUE(master.ok());
   master_.emplace(std::move(*master));
+  auto objects = ChunkObjectStore::openDir(data_dir_, pool_, *master_, clock_, random_);
+  ASSERT_TRUE(objects.ok());
+  objects_ = std::move(*objects);
+  gc_ = std::make_unique<ChunkGc>(*objects_, gc_log_, ChunkGcOptions{-1000, 0});
   metadata_ = std::make_unique<PgMetadataStore>(pool_);
   keys_ = std::make_unique<AccessKeys>(*metadata_, *master_, clock_, random_);
   nonces_ = std::make_unique<RedisNonceStore>(redis_);
@@ -159,6 +160,7 @@ void GatewayFixture::SetUp() {
 
   GatewayConfig config;
   config.admins = {admin_->id()};
+  configureGateway(config);
   auto health = [this]() -> Status { return okStatus(); };
   server_ = std::make_unique<GatewayServer>(
       config, GatewayServices{*metadata_, *objects_, *keys_, *verifier_, metrics_, clock_, random_,
@@ -173,6 +175,20 @@ void GatewayFixture::SetUp() {
       keys_->create({bob_->id(), "bob", std::nullopt, std::nullopt, std::nullopt, std::nullopt});
   ASSERT_TRUE(bob_key.ok());
   bob_creds_ = {bob_key->access_key, bob_key->secret_key};
+}
+
+std::size_t GatewayFixture::dataFiles() {
+  Result<GcCounts> collected = gc_->runOnce();
+  EXPECT_TRUE(collected.ok()) << collected.error().message;
+  Result<std::int64_t> live = objects_->index().liveBlobCount();
+  EXPECT_TRUE(live.ok());
+  return live.ok() ? static_cast<std::size_t>(*live) : 0;
+}
+
+std::size_t GatewayFixture::chunkFiles() {
+  Result<GcCounts> collected = gc_->runOnce();
+  EXPECT_TRUE(collected.ok()) << collected.error().message;
+  return regularFilesUnder(objects_->chunksDir());
 }
 
 void GatewayFixture::TearDown() {
@@ -204,7 +220,7 @@ HttpReply GatewayFixture::signedRequest(const SigV4Credentials& creds, const std
   const std::string amz_date = amzDate(clock_.nowMillis() + date_offset_ms);
   if (payload_hash.empty()) payload_hash = sha256Hex(body);
   std::map<std::string, std::string> headers = std::move(extra);
-  headers["host"] = "127.0.0.1:" + std::to_string(port());
+  headers.emplace("host", "127.0.0.1:" + std::to_string(port()));
   headers["x-amz-date"] = amz_date;
   headers["x-amz-content-sha256"] = payload_hash;
   SigV4Request req;

@@ -19,8 +19,9 @@
 #include "common/redis.h"
 #include "common/sigv4.h"
 #include "storage-gateway/access_keys.h"
+#include "storage-gateway/chunk_gc.h"
+#include "storage-gateway/chunk_object_store.h"
 #include "storage-gateway/gateway_server.h"
-#include "storage-gateway/local_object_store.h"
 #include "storage-gateway/master_key.h"
 #include "storage-gateway/pg_metadata_store.h"
 
@@ -52,6 +53,8 @@ class GatewayFixture : public ::testing::Test {
  protected:
   void SetUp() override;
   void TearDown() override;
+  // Lets a test change the configuration (TLS, domains) before the server starts.
+  virtual void configureGateway(GatewayConfig& config) { (void)config; }
 
   std::string endpoint() const { return "http://127.0.0.1:" + std::to_string(server_->port()); }
   std::uint16_t port() const { return server_->port(); }
@@ -59,14 +62,18 @@ class GatewayFixture : public ::testing::Test {
   // /usr/bin/aws --endpoint-url ... args, with these credentials and a private config.
   CommandResult aws(const SigV4Credentials& creds, const std::vector<std::string>& args);
   // A SigV4-signed request (x-amz-content-sha256 = payload_hash, or sha256(body) when empty),
-  // sent as raw HTTP with Connection: close. extra headers are signed too.
+  // sent as raw HTTP with Connection: close. extra headers are signed too (a "host" there
+  // replaces 127.0.0.1:port).
   HttpReply signedRequest(const SigV4Credentials& creds, const std::string& method,
                           const std::string& path, const std::string& body,
                           std::map<std::string, std::string> extra = {},
                           std::string payload_hash = "", std::int64_t date_offset_ms = 0,
                           std::optional<std::size_t> send_only = std::nullopt);
-  // Objects currently committed in the data directory (finished files).
-  std::size_t dataFiles() const { return regularFilesUnder(data_dir_); }
+  // Stored data items (one per object version or part, like a file each before chunking) after a
+  // garbage-collection pass without grace: what a deleted or refused upload must not leave.
+  std::size_t dataFiles();
+  // Chunk files on disk after such a pass.
+  std::size_t chunkFiles();
 
   // aws CLI s3 settings: by default every test file is uploaded in one PUT; tests of multipart
   // uploads set awscli's 8 MB default threshold instead.
@@ -79,8 +86,10 @@ class GatewayFixture : public ::testing::Test {
   std::string master_key_file_;
   std::shared_ptr<PgPool> pool_;
   std::shared_ptr<RedisPool> redis_;
-  std::unique_ptr<LocalObjectStore> objects_;
   std::optional<MasterKey> master_;
+  std::unique_ptr<ChunkObjectStore> objects_;
+  Logger gc_log_{"gc"};
+  std::unique_ptr<ChunkGc> gc_;  // grace 0, run by dataFiles() and chunkFiles(), not in background
   std::unique_ptr<PgMetadataStore> metadata_;
   std::unique_ptr<AccessKeys> keys_;
   std::unique_ptr<RedisNonceStore> nonces_;
