@@ -4,6 +4,8 @@
 // Prints key=value lines: PUT/GET MB/s for 1 MiB and large objects at concurrency 1 and 8, 4 KiB
 // PUT/GET operations per second, the gateway's peak RSS (VmHWM), and the ceiling: the same bytes
 // written with fsync to DIR (the gateway's disk) and read back after dropping the page cache.
+// Every object, and every 4 KiB block in it, is unique: the gateway deduplicates chunks, and
+// repeated bytes would measure its dedup instead of its storage path.
 #include <Poco/Net/HTTPClientSession.h>
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPResponse.h>
@@ -39,18 +41,42 @@ struct Target {
   dcloud::SigV4Credentials creds;
 };
 
+// Object bytes that the gateway cannot deduplicate: a random pattern with (object number, block
+// number) written into the first 16 bytes of every 4 KiB block, so no two blocks of the run, and
+// hence no two 4 MiB chunks, are equal. Stamping costs 16 bytes per 4 KiB, far below the cost of
+// sending them, so the client does not become the bottleneck.
+class Stamper {
+ public:
+  static constexpr std::size_t kBlock = 4096;
+  explicit Stamper(const std::string& pattern) : buf_(pattern) {}
+  std::size_t size() const { return buf_.size(); }
+  // The object's bytes [offset, offset + size()); offset is a multiple of size().
+  const char* fill(std::uint64_t object, std::size_t offset) {
+    for (std::size_t b = 0; b + 16 <= buf_.size(); b += kBlock) {
+      const std::uint64_t stamp[2] = {object, (offset + b) / kBlock};
+      std::memcpy(&buf_[b], stamp, sizeof stamp);
+    }
+    return buf_.data();
+  }
+
+ private:
+  std::string buf_;
+};
+
 // One keep-alive connection per client thread; requests signed with UNSIGNED-PAYLOAD.
 class Client {
  public:
-  explicit Client(const Target& t) : target_(t), session_(t.host, t.port) {
+  Client(const Target& t, const std::string& pattern)
+      : target_(t), session_(t.host, t.port), stamper_(pattern) {
     session_.setKeepAlive(true);
     session_.setTimeout(Poco::Timespan(120, 0));
   }
 
-  // PUTs size bytes taken cyclically from pattern; true on 200. Errors are reported, not thrown.
-  bool put(const std::string& path, const std::string& pattern, std::size_t size) {
+  // PUTs size bytes of object number `object` (see Stamper); true on 200. Errors are reported,
+  // not thrown.
+  bool put(const std::string& path, std::uint64_t object, std::size_t size) {
     try {
-      return tryPut(path, pattern, size);
+      return tryPut(path, object, size);
     } catch (const std::exception& e) {
       std::cerr << "PUT " << path << ": " << e.what() << "\n";
       return false;
@@ -67,17 +93,16 @@ class Client {
   }
 
  private:
-  bool tryPut(const std::string& path, const std::string& pattern, std::size_t size) {
+  bool tryPut(const std::string& path, std::uint64_t object, std::size_t size) {
     Poco::Net::HTTPRequest req(Poco::Net::HTTPRequest::HTTP_PUT, path,
                                Poco::Net::HTTPMessage::HTTP_1_1);
     sign(req, "PUT", path);
     req.setContentLength64(static_cast<Poco::Int64>(size));
     std::ostream& out = session_.sendRequest(req);
-    std::size_t left = size;
-    while (left > 0 && out) {
-      const std::size_t n = std::min(left, pattern.size());
-      out.write(pattern.data(), static_cast<std::streamsize>(n));
-      left -= n;
+    for (std::size_t offset = 0; offset < size && out;) {
+      const std::size_t n = std::min(size - offset, stamper_.size());
+      out.write(stamper_.fill(object, offset), static_cast<std::streamsize>(n));
+      offset += n;
     }
     Poco::Net::HTTPResponse resp;
     std::istream& in = session_.receiveResponse(resp);
@@ -124,6 +149,7 @@ class Client {
 
   const Target& target_;
   Poco::Net::HTTPClientSession session_;
+  Stamper stamper_;
 };
 
 std::string randomPattern(std::size_t n) {
@@ -257,11 +283,13 @@ int main(int argc, char** argv) {
     return 1;
   }
   const std::string pattern = randomPattern(kMiB);
+  // Every object of the run gets its own number, so its bytes differ from every other's.
+  std::atomic<std::uint64_t> next_object{1};
   // Fresh connections for each phase: the gateway closes connections idle for 5 s.
   std::vector<std::unique_ptr<Client>> clients;
   auto reconnect = [&] {
     clients.clear();
-    for (int i = 0; i < 8; ++i) clients.push_back(std::make_unique<Client>(target));
+    for (int i = 0; i < 8; ++i) clients.push_back(std::make_unique<Client>(target, pattern));
   };
   std::printf("large_object_mib=%zu\n", large / kMiB);
 
@@ -280,7 +308,7 @@ int main(int argc, char** argv) {
     const double mb = static_cast<double>(c.size) * c.count / 1e6;
     reconnect();
     const double put_s = runParallel(c.threads, c.count, [&](int t, int i) {
-      return clients[t]->put(prefix + std::to_string(i), pattern, c.size);
+      return clients[t]->put(prefix + std::to_string(i), next_object++, c.size);
     });
     dropCaches();
     reconnect();
@@ -299,10 +327,9 @@ int main(int argc, char** argv) {
     }
   }
 
-  const std::string small = pattern.substr(0, 4096);
   reconnect();
   double put_s = runParallel(8, small_ops, [&](int t, int i) {
-    return clients[t]->put("/bench/small-" + std::to_string(i), small, small.size());
+    return clients[t]->put("/bench/small-" + std::to_string(i), next_object++, 4096);
   });
   reconnect();
   double get_s = runParallel(8, small_ops, [&](int t, int i) {

@@ -119,7 +119,15 @@ Result<Exchange> send(const std::string& endpoint, const std::string& method,
     Exchange ex;
     ex.status = static_cast<int>(resp.getStatus());
     if (body_out && ex.status >= 200 && ex.status < 300) {
-      Poco::StreamCopier::copyStream64(in, *body_out);
+      const std::uint64_t got = Poco::StreamCopier::copyStream64(in, *body_out);
+      // Poco ends the body stream quietly when the connection closes early: a server that fails
+      // mid-object (a bad chunk, a crash) must not pass for a complete, shorter object.
+      if (resp.hasContentLength() && resp.getContentLength64() >= 0 &&
+          got != static_cast<std::uint64_t>(resp.getContentLength64())) {
+        return unavailable(method + " " + endpoint + path +
+                           ": body cut short: " + std::to_string(got) + " of " +
+                           std::to_string(resp.getContentLength64()) + " bytes");
+      }
     } else {
       Poco::StreamCopier::copyToString(in, ex.body);
     }

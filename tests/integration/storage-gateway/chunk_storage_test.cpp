@@ -208,6 +208,24 @@ TEST_F(ChunkStorageTest, TamperedChunksFailTheReadInsteadOfReturningWrongBytes) 
   EXPECT_EQ(whole.status, 200);
   EXPECT_LT(whole.body.size(), data.size());
   EXPECT_TRUE(whole.body == data.substr(0, whole.body.size()));
+  // S3Client sees the short body against Content-Length and fails instead of returning it, and
+  // getFile leaves neither the file nor its .part behind.
+  Result<std::string> cut = client_->getObject("tamper", "big");
+  ASSERT_FALSE(cut.ok());
+  EXPECT_EQ(cut.error().code, ErrorCode::kUnavailable);
+  EXPECT_NE(cut.error().message.find("cut short"), std::string::npos) << cut.error().message;
+  const std::string file = temp_dir_ + "/big.down";
+  Result<std::int64_t> cut_file = client_->getFile("tamper", "big", file);
+  ASSERT_FALSE(cut_file.ok());
+  EXPECT_NE(cut_file.error().message.find("cut short"), std::string::npos);
+  EXPECT_FALSE(std::filesystem::exists(file));
+  EXPECT_FALSE(std::filesystem::exists(file + ".part"));
+  // An intact object of the same size (other bytes: no shared chunks) still reads whole.
+  const std::string other = randomBytes(data.size(), 99);
+  ASSERT_TRUE(client_->putObject("tamper", "fine", other).ok());
+  Result<std::string> fine = client_->getObject("tamper", "fine");
+  ASSERT_TRUE(fine.ok()) << fine.error().message;
+  EXPECT_TRUE(*fine == other);
   // The third chunk's file put in the place of the first: the name binds it, it does not open.
   std::filesystem::copy_file(objects_->chunkPath(big[2]), objects_->chunkPath(big[0]),
                              std::filesystem::copy_options::overwrite_existing);
