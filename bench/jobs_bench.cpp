@@ -68,7 +68,9 @@ int run(const Args& a) {
                  "[--poll-ms MS] -- COMMAND...\n");
     return 2;
   }
-  std::vector<std::string> command = a.positional();
+  // The command follows "--" (Args keeps it apart from options and positionals).
+  std::vector<std::string> command = a.rest();
+  if (command.empty()) command = a.positional();
   if (command.empty()) command = {"true"};
   auto key = KeyPair::load(*key_file);
   if (!key.ok()) {
