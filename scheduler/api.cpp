@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <chrono>
 
 #include "common/log.h"
 #include "common/receipt.h"
@@ -37,6 +38,31 @@ std::string defaultBucket(const std::string& owner) {
 Status requireUuid(const std::string& s, const char* what) {
   if (!isUuid(s)) return invalidArgument(std::string(what) + " '" + s + "' is not a UUID");
   return okStatus();
+}
+
+// Price discovery on submit reads offers at most this old.
+constexpr std::chrono::milliseconds kOfferSnapshotAge{250};
+
+// A job as getJob shows it right after its insert.
+JobView submittedView(const NewJob& job, const std::string& created_at) {
+  JobView v;
+  v.id = job.id;
+  v.owner = job.owner;
+  v.kind = core::jobKindName(job.spec.kind);
+  v.name = job.spec.name;
+  v.state = "queued";
+  v.max_price = job.spec.max_price;
+  v.min_reputation = job.spec.min_reputation;
+  v.output_bucket = job.output_bucket;
+  v.output_prefix = job.output_prefix;
+  v.task_count = static_cast<int>(job.tasks.size());
+  v.created_at = created_at;
+  v.spec_json = job.spec_json;
+  v.counts.pending = static_cast<int>(job.tasks.size());
+  v.priority = job.spec.priority;
+  v.preemptible = job.spec.preemptible;
+  v.wait_reason = job.wait_reason;
+  return v;
 }
 
 class SubmitJob final : public Endpoint {
@@ -78,7 +104,7 @@ class SubmitJob final : public Endpoint {
     }
     // Price discovery before anything is written: a bid nobody accepts is refused with the
     // lowest price that would be accepted now.
-    auto offers = d_.store.loadOffers();
+    auto offers = d_.store.recentOffers(kOfferSnapshotAge);
     if (!offers.ok()) return ApiResponse::error(offers.error());
     core::TaskDemand demand{spec.resources, spec.max_price, spec.min_reputation};
     demand.gpu_model = spec.gpu_model;
@@ -122,7 +148,8 @@ class SubmitJob final : public Endpoint {
     job.hold = core::jobHold(spec, job.tasks.size());
     job.max_queued_tasks = d_.config.limits.max_queued_tasks_per_owner;
     job.wait_reason = wait_reason;
-    Status created = d_.store.createJob(job);
+    std::string created_at;
+    Status created = d_.store.createJob(job, &created_at);
     if (!created.ok()) return ApiResponse::error(created.error());
     apiLog().info("job " + job.id + " submitted by " + req.principal.substr(0, 16) + ": " +
                   core::jobKindName(spec.kind) + ", " + std::to_string(job.tasks.size()) +
@@ -133,9 +160,15 @@ class SubmitJob final : public Endpoint {
     event->set("tasks", static_cast<int>(job.tasks.size()));
     publishJobEvent(d_, job.id, "job.submitted", event);
     d_.dispatcher.trigger();
-    auto view = d_.store.getJob(req.principal, job.id);
-    if (!view.ok()) return ApiResponse::error(view.error());
-    JsonObject out = jobToJson(*view, false);
+    // The answer is what was just inserted; only a job with dependencies (its blocker counts
+    // are computed in SQL) is read back.
+    JobView view = submittedView(job, created_at);
+    if (!spec.after.empty() || !spec.task_after.empty()) {
+      auto stored = d_.store.getJob(req.principal, job.id);
+      if (!stored.ok()) return ApiResponse::error(stored.error());
+      view = std::move(*stored);
+    }
+    JsonObject out = jobToJson(view, false);
     if (placeable.kind == core::Placeability::Kind::kNoOffer) {
       out->set("warning",
                "no registered worker fits this job now; it waits for one (" + wait_reason + ")");

@@ -159,8 +159,9 @@ class SchedulerStore {
 
   // Inserts the job and all its tasks in one transaction, after checking (in the same transaction,
   // under a per-owner lock) that the owner's available balance covers job.hold:
-  // PaymentRequired/insufficient-funds otherwise.
-  Status createJob(const NewJob& job);
+  // PaymentRequired/insufficient-funds otherwise. created_at, when given, receives the stored
+  // creation time as the views show it.
+  Status createJob(const NewJob& job, std::string* created_at = nullptr);
   Result<std::vector<JobView>> listJobs(const std::string& owner, int limit);
   // NotFound when the job does not exist or belongs to someone else.
   Result<JobView> getJob(const std::string& owner, const std::string& job_id);
@@ -185,6 +186,9 @@ class SchedulerStore {
   // Alive workers as offers with free = capacity minus their active tasks' needs, and reputation
   // from the ledger.
   Result<std::vector<core::Offer>> loadOffers();
+  // loadOffers from a snapshot at most max_age old (price discovery on submit, where a moment's
+  // staleness only changes a warning); registrations and losses through this store forget it.
+  Result<std::vector<core::Offer>> recentOffers(std::chrono::milliseconds max_age);
   Result<std::vector<std::string>> aliveWorkerIds();
   // Ready tasks of runnable jobs, owners' oldest jobs first, at most limit: pending, not waiting
   // for a task or job, not in retry backoff at now_ms, job not paused. Each carries its job's
@@ -237,6 +241,11 @@ class SchedulerStore {
   };
   std::mutex workers_mutex_;
   std::unordered_map<std::string, KnownWorker> alive_workers_;
+  void forgetOffers();
+  std::mutex offers_mutex_;
+  std::optional<std::vector<core::Offer>> offers_;
+  std::chrono::steady_clock::time_point offers_at_;
+  std::uint64_t offers_generation_ = 0;
 };
 
 }  // namespace dcloud::scheduler

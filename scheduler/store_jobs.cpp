@@ -48,23 +48,35 @@ JobView jobFromRow(const pqxx::row& r) {
   return j;
 }
 
-constexpr const char* kJobSelect = R"sql(
+// The jobs' columns with their tasks' counts and costs, for the jobs selected by the `sel` CTE
+// that the caller puts in front. The counts come from one index scan per job, and the outbox
+// (which has no job index) is scanned once for all selected jobs rather than twice per job.
+constexpr const char* kJobColumns = R"sql(
+  , c AS (SELECT t.job_id,
+                 COUNT(*) FILTER (WHERE t.state = 'pending') AS n_pending,
+                 COUNT(*) FILTER (WHERE t.state = 'leased') AS n_leased,
+                 COUNT(*) FILTER (WHERE t.state = 'running') AS n_running,
+                 COUNT(*) FILTER (WHERE t.state = 'succeeded') AS n_succeeded,
+                 COUNT(*) FILTER (WHERE t.state = 'failed') AS n_failed,
+                 COUNT(*) FILTER (WHERE t.state = 'cancelled') AS n_cancelled
+          FROM scheduler.tasks t WHERE t.job_id IN (SELECT id FROM sel) GROUP BY t.job_id),
+  o AS (SELECT o.job_id, SUM(o.amount) AS cost,
+               SUM(o.amount) FILTER (WHERE o.settled_at IS NOT NULL) AS settled
+        FROM scheduler.outbox o WHERE o.job_id IN (SELECT id FROM sel) GROUP BY o.job_id)
   SELECT j.id, j.owner, j.kind, j.name, j.state, j.max_price, j.min_reputation, j.output_bucket,
          j.output_prefix, j.task_count,
          to_char(j.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS created_at,
          to_char(j.finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS finished_at,
          j.spec::text AS spec, j.paused, j.priority, j.preemptible, j.blockers, j.wait_reason,
-         (SELECT COUNT(*) FILTER (WHERE state = 'pending') FROM scheduler.tasks t WHERE t.job_id = j.id) AS n_pending,
-         (SELECT COUNT(*) FILTER (WHERE state = 'leased') FROM scheduler.tasks t WHERE t.job_id = j.id) AS n_leased,
-         (SELECT COUNT(*) FILTER (WHERE state = 'running') FROM scheduler.tasks t WHERE t.job_id = j.id) AS n_running,
-         (SELECT COUNT(*) FILTER (WHERE state = 'succeeded') FROM scheduler.tasks t WHERE t.job_id = j.id) AS n_succeeded,
-         (SELECT COUNT(*) FILTER (WHERE state = 'failed') FROM scheduler.tasks t WHERE t.job_id = j.id) AS n_failed,
-         (SELECT COUNT(*) FILTER (WHERE state = 'cancelled') FROM scheduler.tasks t WHERE t.job_id = j.id) AS n_cancelled,
-         COALESCE((SELECT SUM(amount) FROM scheduler.outbox o WHERE o.job_id = j.id), 0) AS cost,
-         COALESCE((SELECT SUM(amount) FROM scheduler.outbox o WHERE o.job_id = j.id
-                   AND o.settled_at IS NOT NULL), 0) AS settled
-  FROM scheduler.jobs j
+         COALESCE(c.n_pending, 0) AS n_pending, COALESCE(c.n_leased, 0) AS n_leased,
+         COALESCE(c.n_running, 0) AS n_running, COALESCE(c.n_succeeded, 0) AS n_succeeded,
+         COALESCE(c.n_failed, 0) AS n_failed, COALESCE(c.n_cancelled, 0) AS n_cancelled,
+         COALESCE(o.cost, 0) AS cost, COALESCE(o.settled, 0) AS settled
+  FROM sel j LEFT JOIN c ON c.job_id = j.id LEFT JOIN o ON o.job_id = j.id
 )sql";
+
+// Jobs with at most this many tasks insert them inline with the job; larger ones use COPY.
+constexpr std::size_t kInlineTasks = 256;
 
 Error paymentRequired(Micros available, Micros needed, const std::string& what) {
   return Error{ErrorCode::kPaymentRequired,
@@ -176,17 +188,22 @@ Status insertDependencies(pqxx::work& w, const NewJob& job) {
 
 }  // namespace
 
-Status SchedulerStore::createJob(const NewJob& job) {
+Status SchedulerStore::createJob(const NewJob& job, std::string* created_at) {
   return pool_.withStatus([&](pqxx::connection& c) -> Status {
     pqxx::work w(c);
-    // Serialize submissions of one owner so two jobs cannot both spend the same balance.
-    w.exec_params("SELECT pg_advisory_xact_lock(hashtext($1))", job.owner);
+    // Serialize submissions of one owner so two jobs cannot both spend the same balance. The
+    // checks below run in statements after it, so their snapshots see every earlier submit.
+    static const std::string kLock = "owner_lock";
+    w.exec_prepared(prepared(w, kLock, "SELECT pg_advisory_xact_lock(hashtext($1))"), job.owner);
+    // The balance check and the queue cap in one round trip.
+    static const std::string kChecks = "submit_checks";
+    static const std::string kChecksSql =
+        "SELECT a.*, (SELECT COALESCE(SUM(task_count), 0) FROM scheduler.jobs "
+        "WHERE owner = $1 AND state IN ('queued', 'running')) FROM (" +
+        std::string(kAvailableSql) + ") a";
+    auto checks = w.exec_prepared1(prepared(w, kChecks, kChecksSql.c_str()), job.owner);
     if (job.max_queued_tasks > 0) {
-      auto queued = w.exec_params1(
-          "SELECT COALESCE(SUM(task_count), 0) FROM scheduler.jobs "
-          "WHERE owner = $1 AND state IN ('queued', 'running')",
-          job.owner);
-      const std::int64_t have = queued[0].as<std::int64_t>();
+      const std::int64_t have = checks[2].as<std::int64_t>();
       if (have + static_cast<std::int64_t>(job.tasks.size()) > job.max_queued_tasks) {
         return Error{ErrorCode::kResourceExhausted,
                      "your unfinished jobs hold " + std::to_string(have) + " task(s); at most " +
@@ -195,20 +212,40 @@ Status SchedulerStore::createJob(const NewJob& job) {
                      "queue-full"};
       }
     }
-    auto avail = w.exec_params1(kAvailableSql, job.owner);
-    const Micros available = avail[0].as<Micros>();
+    const Micros available = checks[0].as<Micros>();
     if (available < job.hold) return paymentRequired(available, job.hold, "the job's escrow");
     DCLOUD_TRY(checkDependencies(w, job));
-    w.exec_params0(
-        "INSERT INTO scheduler.jobs (id, owner, kind, name, spec, state, max_price, "
-        "min_reputation, output_bucket, output_prefix, task_count, hold, priority, preemptible, "
-        "wait_reason) VALUES ($1::uuid, $2, $3, $4, $5::jsonb, 'queued', $6, $7, $8, $9, $10, "
-        "$11, $12, $13, $14)",
+    // Small jobs (the common one-task job) go in with their tasks in one statement; large ones
+    // stream their tasks with COPY.
+    const bool small = job.tasks.size() <= kInlineTasks;
+    std::string task_rows = "[";
+    if (small) {
+      for (std::size_t i = 0; i < job.tasks.size(); ++i) {
+        const auto& t = job.tasks[i];
+        if (i > 0) task_rows += ',';
+        task_rows += "{\"id\":\"" + job.task_ids[i] + "\",\"i\":" + std::to_string(t.index) +
+                     ",\"f\":" + std::to_string(t.frame_first) +
+                     ",\"l\":" + std::to_string(t.frame_last) + '}';
+      }
+    }
+    task_rows += ']';
+    static const std::string kInsert = "create_job";
+    auto inserted = w.exec_prepared1(
+        prepared(w, kInsert,
+                 "WITH j AS (INSERT INTO scheduler.jobs (id, owner, kind, name, spec, state, "
+                 "max_price, min_reputation, output_bucket, output_prefix, task_count, hold, "
+                 "priority, preemptible, wait_reason) VALUES ($1::uuid, $2, $3, $4, $5::jsonb, "
+                 "'queued', $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING created_at), "
+                 "t AS (INSERT INTO scheduler.tasks (id, job_id, index, frame_first, frame_last, "
+                 "state) SELECT x.id, $1::uuid, x.i, x.f, x.l, 'pending' "
+                 "FROM jsonb_to_recordset($15::jsonb) AS x(id uuid, i int, f int, l int)) "
+                 "SELECT to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') "
+                 "FROM j"),
         job.id, job.owner, std::string(core::jobKindName(job.spec.kind)), job.spec.name,
         job.spec_json, job.spec.max_price, job.spec.min_reputation, job.output_bucket,
         job.output_prefix, static_cast<int>(job.tasks.size()), job.hold, job.spec.priority,
-        job.spec.preemptible, job.wait_reason);
-    {
+        job.spec.preemptible, job.wait_reason, task_rows);
+    if (!small) {
       pqxx::stream_to stream(
           w, "scheduler.tasks",
           std::vector<std::string>{"id", "job_id", "index", "frame_first", "frame_last", "state"});
@@ -221,6 +258,7 @@ Status SchedulerStore::createJob(const NewJob& job) {
     }
     DCLOUD_TRY(insertDependencies(w, job));
     w.commit();
+    if (created_at) *created_at = inserted[0].as<std::string>();
     return okStatus();
   });
 }
@@ -228,9 +266,12 @@ Status SchedulerStore::createJob(const NewJob& job) {
 Result<std::vector<JobView>> SchedulerStore::listJobs(const std::string& owner, int limit) {
   return pool_.with<std::vector<JobView>>([&](pqxx::connection& c) -> Result<std::vector<JobView>> {
     pqxx::read_transaction w(c);
-    auto rows = w.exec_params(
-        std::string(kJobSelect) + " WHERE j.owner = $1 ORDER BY j.created_at DESC LIMIT $2", owner,
-        limit);
+    static const std::string kName = "list_jobs";
+    static const std::string kSql =
+        "WITH sel AS (SELECT * FROM scheduler.jobs WHERE owner = $1 ORDER BY created_at DESC "
+        "LIMIT $2)" +
+        std::string(kJobColumns) + " ORDER BY j.created_at DESC";
+    auto rows = w.exec_prepared(prepared(w, kName, kSql.c_str()), owner, limit);
     std::vector<JobView> out;
     for (const auto& r : rows) out.push_back(jobFromRow(r));
     return out;
@@ -240,18 +281,26 @@ Result<std::vector<JobView>> SchedulerStore::listJobs(const std::string& owner, 
 Result<JobView> SchedulerStore::getJob(const std::string& owner, const std::string& job_id) {
   return pool_.with<JobView>([&](pqxx::connection& c) -> Result<JobView> {
     pqxx::read_transaction w(c);
-    auto rows = w.exec_params(std::string(kJobSelect) + " WHERE j.id = $1::uuid AND j.owner = $2",
-                              job_id, owner);
+    static const std::string kName = "get_job";
+    static const std::string kSql =
+        "WITH sel AS (SELECT * FROM scheduler.jobs WHERE id = $1::uuid AND owner = $2)" +
+        std::string(kJobColumns);
+    auto rows = w.exec_prepared(prepared(w, kName, kSql.c_str()), job_id, owner);
     if (rows.empty()) return notFound("no job " + job_id);
     JobView j = jobFromRow(rows[0]);
-    auto tasks = w.exec_params(
-        "SELECT t.id, t.index, t.frame_first, t.frame_last, t.state, t.attempts, "
-        "COALESCE(t.worker_id::text, ''), t.price, t.frames_done, t.outputs::text, t.exit_code, "
-        "t.error, (SELECT SUM(amount) FROM scheduler.outbox o WHERE o.task_id = t.id), "
-        "NOT EXISTS (SELECT 1 FROM scheduler.outbox o WHERE o.task_id = t.id AND o.settled_at IS "
-        "NULL) AND EXISTS (SELECT 1 FROM scheduler.outbox o WHERE o.task_id = t.id), "
-        "t.not_before_ms, t.blockers "
-        "FROM scheduler.tasks t WHERE t.job_id = $1::uuid ORDER BY t.index",
+    // The outbox is aggregated once for the job (it has no task index): a scan per task of a
+    // large job would read it thousands of times.
+    static const std::string kTasks = "get_job_tasks";
+    auto tasks = w.exec_prepared(
+        prepared(w, kTasks,
+                 "WITH o AS (SELECT task_id, SUM(amount) AS cost, "
+                 "bool_and(settled_at IS NOT NULL) AS settled FROM scheduler.outbox "
+                 "WHERE job_id = $1::uuid GROUP BY task_id) "
+                 "SELECT t.id, t.index, t.frame_first, t.frame_last, t.state, t.attempts, "
+                 "COALESCE(t.worker_id::text, ''), t.price, t.frames_done, t.outputs::text, "
+                 "t.exit_code, t.error, o.cost, COALESCE(o.settled, false), t.not_before_ms, "
+                 "t.blockers FROM scheduler.tasks t LEFT JOIN o ON o.task_id = t.id "
+                 "WHERE t.job_id = $1::uuid ORDER BY t.index"),
         job_id);
     for (const auto& r : tasks) {
       TaskView t;

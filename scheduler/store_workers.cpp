@@ -23,6 +23,7 @@ Status SchedulerStore::registerWorker(const WorkerRecord& wr) {
         wr.capacity.disk_mb, wr.capacity.gpus, wr.price_core_hour, wr.price_gpu_hour, wr.offer_json,
         wr.gpu_model, wr.gpu_memory_mb, wr.gpu_throughput, wr.price_disk_gb_month);
     w.commit();
+    forgetOffers();
     return okStatus();
   });
 }
@@ -71,23 +72,31 @@ Result<std::vector<core::Offer>> SchedulerStore::loadOffers() {
   using Out = std::vector<core::Offer>;
   return pool_.with<Out>([&](pqxx::connection& c) -> Result<Out> {
     pqxx::read_transaction w(c);
-    static const std::string kName = "load_offers";
+    static const std::string kName = "load_offers_v2";
+    // Active tasks and placements are summed per worker first (an index scan of the active
+    // tasks, one pass over placements) rather than grouped with every worker row and probed per
+    // worker: the dispatcher runs this every round.
     auto rows = w.exec_prepared(prepared(w, kName, R"sql(
+      WITH u AS (
+        SELECT t.worker_id, SUM((j.spec->'resources'->>'cores')::int) AS cores,
+               SUM((j.spec->'resources'->>'memory_mb')::bigint) AS memory_mb,
+               SUM((j.spec->'resources'->>'gpus')::int) AS gpus,
+               SUM((j.spec->'resources'->>'disk_mb')::bigint) AS disk_mb
+        FROM scheduler.tasks t JOIN scheduler.jobs j ON j.id = t.job_id
+        WHERE t.state IN ('leased', 'running') GROUP BY t.worker_id),
+      p AS (
+        SELECT worker_id, SUM(capacity_mb) AS capacity_mb FROM scheduler.placements
+        WHERE expires_at > now() GROUP BY worker_id)
       SELECT w.id, w.provider, w.cores, w.memory_mb, w.gpus, w.disk_mb, w.price_core_hour,
-             w.price_gpu_hour, COALESCE(a.reputation, 0),
-             COALESCE(SUM((j.spec->'resources'->>'cores')::int), 0),
-             COALESCE(SUM((j.spec->'resources'->>'memory_mb')::bigint), 0),
-             COALESCE(SUM((j.spec->'resources'->>'gpus')::int), 0),
-             COALESCE(SUM((j.spec->'resources'->>'disk_mb')::bigint), 0),
+             w.price_gpu_hour, COALESCE(a.reputation, 0), COALESCE(u.cores, 0),
+             COALESCE(u.memory_mb, 0), COALESCE(u.gpus, 0), COALESCE(u.disk_mb, 0),
              w.gpu_model, w.gpu_memory_mb, w.gpu_throughput, w.price_disk_gb_month,
-             COALESCE((SELECT SUM(p.capacity_mb) FROM scheduler.placements p
-                       WHERE p.worker_id = w.id AND p.expires_at > now()), 0)
+             COALESCE(p.capacity_mb, 0)
       FROM scheduler.workers w
       LEFT JOIN ledger.accounts a ON a.id = w.provider
-      LEFT JOIN scheduler.tasks t ON t.worker_id = w.id AND t.state IN ('leased', 'running')
-      LEFT JOIN scheduler.jobs j ON j.id = t.job_id
+      LEFT JOIN u ON u.worker_id = w.id
+      LEFT JOIN p ON p.worker_id = w.id
       WHERE w.state = 'alive'
-      GROUP BY w.id, a.reputation
       ORDER BY w.id)sql"));
     Out out;
     for (const auto& r : rows) {
@@ -116,6 +125,33 @@ Result<std::vector<core::Offer>> SchedulerStore::loadOffers() {
   });
 }
 
+Result<std::vector<core::Offer>> SchedulerStore::recentOffers(std::chrono::milliseconds max_age) {
+  std::uint64_t generation = 0;
+  {
+    std::lock_guard lock(offers_mutex_);
+    if (offers_.has_value() && std::chrono::steady_clock::now() - offers_at_ < max_age) {
+      return *offers_;
+    }
+    generation = offers_generation_;
+  }
+  const auto at = std::chrono::steady_clock::now();
+  auto offers = loadOffers();
+  if (!offers.ok()) return offers;
+  std::lock_guard lock(offers_mutex_);
+  // A registration or loss during the load forgot the snapshot: this load may predate it.
+  if (generation == offers_generation_) {
+    offers_ = *offers;
+    offers_at_ = at;
+  }
+  return offers;
+}
+
+void SchedulerStore::forgetOffers() {
+  std::lock_guard lock(offers_mutex_);
+  offers_.reset();
+  ++offers_generation_;
+}
+
 Result<std::vector<std::string>> SchedulerStore::aliveWorkerIds() {
   using Out = std::vector<std::string>;
   return pool_.with<Out>([&](pqxx::connection& c) -> Result<Out> {
@@ -134,6 +170,7 @@ Result<int> SchedulerStore::markWorkerLost(const std::string& worker_id, const s
     alive_workers_.erase(worker_id);
   };
   forget();
+  forgetOffers();
   Result<int> requeued = pool_.with<int>([&](pqxx::connection& c) -> Result<int> {
     pqxx::work w(c);
     auto lost = w.exec_params(
