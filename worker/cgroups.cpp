@@ -358,9 +358,19 @@ Result<std::unique_ptr<TaskCgroup>> TaskCgroup::create(const CgroupLayout& layou
     if (layout.version == CgroupVersion::kV1) DCLOUD_TRY(makeDir(own + "/" + parent_name));
     const std::string& dir = dirs[controller];
     if (std::find(cg->dirs_.begin(), cg->dirs_.end(), dir) != cg->dirs_.end()) continue;
-    if (::mkdir(dir.c_str(), 0755) != 0) {
-      return failedPrecondition("cannot create cgroup " + dir + ": " + errnoText(errno));
+    int err = 0;
+    for (int attempt = 0; attempt < 5; ++attempt) {
+      err = ::mkdir(dir.c_str(), 0755) == 0 ? 0 : errno;
+      if (err != ENOENT) break;
+      // Another sandbox on this machine removed the shared parent while it was empty, between
+      // our making it and this mkdir (Sandbox's destructor tidies it away): make it again.
+      if (layout.version == CgroupVersion::kV2) {
+        DCLOUD_TRY(enableV2Controllers(own, parent_name));
+      } else {
+        DCLOUD_TRY(makeDir(own + "/" + parent_name));
+      }
     }
+    if (err != 0) return failedPrecondition("cannot create cgroup " + dir + ": " + errnoText(err));
     cg->dirs_.push_back(dir);  // from here on, the destructor removes it
   }
 
