@@ -8,17 +8,10 @@
 namespace dcloud::gateway {
 namespace {
 
-constexpr const char* kXmlHeader = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
-constexpr const char* kNamespace = "http://s3.amazonaws.com/doc/2006-03-01/";
+constexpr const char* kNamespace = kS3Namespace;
 
 void element(std::string& out, const char* name, std::string_view text) {
-  out += '<';
-  out += name;
-  out += '>';
-  out += xmlEscape(text);
-  out += "</";
-  out += name;
-  out += '>';
+  appendXmlElement(out, name, text);
 }
 
 void open(std::string& out, const char* root) {

@@ -8,12 +8,7 @@
 #include "storage-gateway/s3_errors.h"
 
 namespace dcloud::gateway {
-namespace {
-
-constexpr const char* kXmlHeader = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
-constexpr const char* kNamespace = "http://s3.amazonaws.com/doc/2006-03-01/";
-
-void element(std::string& out, const char* name, std::string_view text) {
+void appendXmlElement(std::string& out, const char* name, std::string_view text) {
   out += '<';
   out += name;
   out += '>';
@@ -21,6 +16,14 @@ void element(std::string& out, const char* name, std::string_view text) {
   out += "</";
   out += name;
   out += '>';
+}
+
+namespace {
+
+constexpr const char* kNamespace = kS3Namespace;
+
+void element(std::string& out, const char* name, std::string_view text) {
+  appendXmlElement(out, name, text);
 }
 
 std::tm utc(std::int64_t unix_millis) {

@@ -12,7 +12,12 @@
 
 namespace dcloud::gateway {
 
+inline constexpr const char* kXmlHeader = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+inline constexpr const char* kS3Namespace = "http://s3.amazonaws.com/doc/2006-03-01/";
+
 std::string xmlEscape(std::string_view text);
+// Appends <name>escaped text</name>.
+void appendXmlElement(std::string& out, const char* name, std::string_view text);
 // "2009-10-12T17:50:30.000Z"
 std::string isoTimestamp(std::int64_t unix_millis);
 // "Mon, 12 Oct 2009 17:50:30 GMT" (HTTP Last-Modified)

@@ -15,17 +15,10 @@
 namespace dcloud::gateway {
 namespace {
 
-constexpr const char* kXmlHeader = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
-constexpr const char* kNamespace = "http://s3.amazonaws.com/doc/2006-03-01/";
+constexpr const char* kNamespace = kS3Namespace;
 
 void element(std::string& out, const char* name, const std::string& text) {
-  out += '<';
-  out += name;
-  out += '>';
-  out += xmlEscape(text);
-  out += "</";
-  out += name;
-  out += '>';
+  appendXmlElement(out, name, text);
 }
 
 Error malformedXml() {
