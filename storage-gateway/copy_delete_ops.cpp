@@ -96,17 +96,8 @@ Status copyObject(S3Deps& deps, S3Exchange& ex, const S3Request& req, const Auth
       newVersionAttributes(deps, req, req.bucket, true);
   if (!attributes.ok()) return attributes.error();
 
-  Result<ObjectRecord> found =
-      source->version_id
-          ? deps.metadata.getObjectVersion(source->bucket, source->key, *source->version_id)
-          : deps.metadata.getObject(source->bucket, source->key);
+  Result<ObjectRecord> found = findCopySource(deps, req, *source);
   if (!found.ok()) return found.error();
-  if (found->delete_marker) {
-    return s3Error("InvalidRequest",
-                   "The source of a copy request may not specifically refer to a delete marker "
-                   "by version id.");
-  }
-  DCLOUD_TRY(checkCopySourceConditions(req, *found));
   if (found->size > kMaxSinglePutBytes) {
     return s3Error("InvalidRequest",
                    "The specified copy source is larger than the maximum allowable size for a "

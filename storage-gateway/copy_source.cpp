@@ -49,6 +49,21 @@ Result<CopySource> parseCopySource(const std::string& header) {
 
 // The x-amz-copy-source-if-* headers, judged like GET's conditions on the source; a copy has no
 // 304, every failed condition is PreconditionFailed.
+Result<ObjectRecord> findCopySource(S3Deps& deps, const S3Request& req, const CopySource& source) {
+  Result<ObjectRecord> found =
+      source.version_id
+          ? deps.metadata.getObjectVersion(source.bucket, source.key, *source.version_id)
+          : deps.metadata.getObject(source.bucket, source.key);
+  if (!found.ok()) return found.error();
+  if (found->delete_marker) {
+    return s3Error("InvalidRequest",
+                   "The source of a copy request may not specifically refer to a delete marker "
+                   "by version id.");
+  }
+  DCLOUD_TRY(checkCopySourceConditions(req, *found));
+  return found;
+}
+
 Status checkCopySourceConditions(const S3Request& req, const ObjectRecord& source) {
   S3Request probe;
   for (const char* name :

@@ -21,6 +21,9 @@ Result<CopySource> parseCopySource(const std::string& header);
 // The x-amz-copy-source-if-* headers, judged like GET's conditions on the source; a copy has no
 // 304, every failed condition is PreconditionFailed.
 Status checkCopySourceConditions(const S3Request& req, const ObjectRecord& source);
+// The source version (the current one unless a version id is named), refusing delete markers and
+// failed x-amz-copy-source-if-* conditions.
+Result<ObjectRecord> findCopySource(S3Deps& deps, const S3Request& req, const CopySource& source);
 
 struct CopiedData {
   std::string data_id;  // finished; the caller commits or removes it

@@ -92,17 +92,8 @@ Status uploadPartCopy(S3Deps& deps, S3Exchange& ex, const S3Request& req, const 
   Result<BucketRecord> source_bucket =
       authorizeBucket(deps, auth, source->bucket, Operation::kGetObject, source->key);
   if (!source_bucket.ok()) return source_bucket.error();
-  Result<ObjectRecord> found =
-      source->version_id
-          ? deps.metadata.getObjectVersion(source->bucket, source->key, *source->version_id)
-          : deps.metadata.getObject(source->bucket, source->key);
+  Result<ObjectRecord> found = findCopySource(deps, req, *source);
   if (!found.ok()) return found.error();
-  if (found->delete_marker) {
-    return s3Error("InvalidRequest",
-                   "The source of a copy request may not specifically refer to a delete marker "
-                   "by version id.");
-  }
-  DCLOUD_TRY(checkCopySourceConditions(req, *found));
   Result<std::pair<std::int64_t, std::int64_t>> range = copyRange(req, found->size);
   if (!range.ok()) return range.error();
   if (range->second > kMaxPartBytes) {

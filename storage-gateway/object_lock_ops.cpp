@@ -47,6 +47,15 @@ Result<std::optional<ObjectLockConfig>> lockConfig(S3Deps& deps, const std::stri
   return Out{*config};
 }
 
+// The version a ?retention / ?legal-hold request acts on; InvalidRequest unless the bucket has
+// Object Lock.
+Result<std::string> lockedVersion(S3Deps& deps, const S3Request& req) {
+  Result<std::optional<ObjectLockConfig>> config = lockConfig(deps, req.bucket);
+  if (!config.ok()) return config.error();
+  if (!config->has_value()) return noLockConfiguration();
+  return targetVersion(deps, req);
+}
+
 Status putLockConfiguration(S3Deps& deps, S3Exchange& ex, const S3Request& req,
                             const AuthContext& auth) {
   ex.record().operation = "PutObjectLockConfiguration";
@@ -88,10 +97,7 @@ Status putRetention(S3Deps& deps, S3Exchange& ex, const S3Request& req, const Au
   if (!body.ok()) return body.error();
   Result<Retention> retention = parseRetention(*body);
   if (!retention.ok()) return retention.error();
-  Result<std::optional<ObjectLockConfig>> config = lockConfig(deps, req.bucket);
-  if (!config.ok()) return config.error();
-  if (!config->has_value()) return noLockConfiguration();
-  Result<std::string> version = targetVersion(deps, req);
+  Result<std::string> version = lockedVersion(deps, req);
   if (!version.ok()) return version.error();
   const std::int64_t now = deps.clock.nowMillis();
   const bool bypass = bypassGovernance(req, auth);
@@ -112,10 +118,7 @@ Status getRetention(S3Deps& deps, S3Exchange& ex, const S3Request& req, const Au
   Result<BucketRecord> bucket =
       authorizeBucket(deps, auth, req.bucket, Operation::kGetObject, req.key);
   if (!bucket.ok()) return bucket.error();
-  Result<std::optional<ObjectLockConfig>> config = lockConfig(deps, req.bucket);
-  if (!config.ok()) return config.error();
-  if (!config->has_value()) return noLockConfiguration();
-  Result<std::string> version = targetVersion(deps, req);
+  Result<std::string> version = lockedVersion(deps, req);
   if (!version.ok()) return version.error();
   Result<VersionAttributes> a = deps.metadata.getVersionAttributes(req.bucket, req.key, *version);
   if (!a.ok()) return a.error();
@@ -137,10 +140,7 @@ Status putLegalHold(S3Deps& deps, S3Exchange& ex, const S3Request& req, const Au
   if (!body.ok()) return body.error();
   Result<bool> on = parseLegalHold(*body);
   if (!on.ok()) return on.error();
-  Result<std::optional<ObjectLockConfig>> config = lockConfig(deps, req.bucket);
-  if (!config.ok()) return config.error();
-  if (!config->has_value()) return noLockConfiguration();
-  Result<std::string> version = targetVersion(deps, req);
+  Result<std::string> version = lockedVersion(deps, req);
   if (!version.ok()) return version.error();
   DCLOUD_TRY(deps.metadata.updateVersionAttributes(req.bucket, req.key, *version,
                                                    [&](VersionAttributes& a) -> Status {
@@ -157,10 +157,7 @@ Status getLegalHold(S3Deps& deps, S3Exchange& ex, const S3Request& req, const Au
   Result<BucketRecord> bucket =
       authorizeBucket(deps, auth, req.bucket, Operation::kGetObject, req.key);
   if (!bucket.ok()) return bucket.error();
-  Result<std::optional<ObjectLockConfig>> config = lockConfig(deps, req.bucket);
-  if (!config.ok()) return config.error();
-  if (!config->has_value()) return noLockConfiguration();
-  Result<std::string> version = targetVersion(deps, req);
+  Result<std::string> version = lockedVersion(deps, req);
   if (!version.ok()) return version.error();
   Result<VersionAttributes> a = deps.metadata.getVersionAttributes(req.bucket, req.key, *version);
   if (!a.ok()) return a.error();
