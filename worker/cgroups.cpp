@@ -239,6 +239,22 @@ bool validName(const std::string& name) {
   return true;
 }
 
+// Checks done() until it holds or about `limit` has passed, pausing 0.1 ms at first and doubling
+// up to 5 ms: exits and freezes usually finish within a millisecond, and a fixed 5-10 ms pause
+// used to add that much to every task's teardown.
+template <typename Done>
+bool waitUntil(Done done, std::chrono::milliseconds limit) {
+  using Clock = std::chrono::steady_clock;
+  const auto deadline = Clock::now() + limit;
+  std::chrono::microseconds pause(100);
+  for (;;) {
+    if (done()) return true;
+    if (Clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(pause);
+    pause = std::min<std::chrono::microseconds>(pause * 2, std::chrono::milliseconds(5));
+  }
+}
+
 std::vector<pid_t> readPids(const std::string& path) {
   std::vector<pid_t> pids;
   std::ifstream in(path);
@@ -454,18 +470,16 @@ Status TaskCgroup::freeze(bool frozen) {
     DCLOUD_TRY(writeFile(state, frozen ? "FROZEN" : "THAWED"));
     if (!frozen) return okStatus();
     // FREEZING can linger while a task sits in an uninterruptible sleep; kill anyway after 1 s.
-    for (int i = 0; i < 200; ++i) {
-      if (readFile(state).value_or("").rfind("FROZEN", 0) == 0) return okStatus();
-      std::this_thread::sleep_for(5ms);
+    if (waitUntil([&] { return readFile(state).value_or("").rfind("FROZEN", 0) == 0; }, 1s)) {
+      return okStatus();
     }
     return deadlineExceeded("freezer did not reach FROZEN");
   }
   const std::string dir = dirFor("memory");
   DCLOUD_TRY(writeFile(dir + "/cgroup.freeze", frozen ? "1" : "0"));
   if (!frozen) return okStatus();
-  for (int i = 0; i < 200; ++i) {
-    if (readKeyed(dir + "/cgroup.events", "frozen").value_or(0) == 1) return okStatus();
-    std::this_thread::sleep_for(5ms);
+  if (waitUntil([&] { return readKeyed(dir + "/cgroup.events", "frozen").value_or(0) == 1; }, 1s)) {
+    return okStatus();
   }
   return deadlineExceeded("cgroup did not freeze");
 }
@@ -473,6 +487,9 @@ Status TaskCgroup::freeze(bool frozen) {
 Status TaskCgroup::killAll() {
   using namespace std::chrono_literals;
   if (dirs_.empty()) return okStatus();
+  // What bwrap left is usually exiting already (its pid namespace dies with it): give it a
+  // moment before the freezer, which would cost more than the wait.
+  (void)waitUntil([&] { return processes().empty(); }, 2ms);
   const bool v2_kill = version_ == CgroupVersion::kV2 && exists(dirFor("memory") + "/cgroup.kill");
   for (int round = 0; round < 5 && !processes().empty(); ++round) {
     if (v2_kill) {
@@ -486,7 +503,7 @@ Status TaskCgroup::killAll() {
       (void)frozen;
     }
     // SIGKILLed processes leave the group as they exit; a zombie is no longer listed.
-    for (int i = 0; i < 400 && !processes().empty(); ++i) std::this_thread::sleep_for(5ms);
+    (void)waitUntil([&] { return processes().empty(); }, 2s);
   }
   if (!processes().empty()) return internalError("processes survived cgroup kill");
   return okStatus();
@@ -500,14 +517,12 @@ Status TaskCgroup::destroy() {
   // Remove in reverse creation order; rmdir may briefly see EBUSY while exits finish.
   for (auto it = dirs_.rbegin(); it != dirs_.rend(); ++it) {
     int err = 0;
-    for (int i = 0; i < 100; ++i) {
-      if (::rmdir(it->c_str()) == 0 || errno == ENOENT) {
-        err = 0;
-        break;
-      }
-      err = errno;
-      std::this_thread::sleep_for(10ms);
-    }
+    (void)waitUntil(
+        [&] {
+          err = ::rmdir(it->c_str()) == 0 || errno == ENOENT ? 0 : errno;
+          return err == 0;
+        },
+        1s);
     if (err != 0 && result.ok()) {
       result = internalError("cannot remove cgroup " + *it + ": " + errnoText(err));
     }

@@ -1,11 +1,13 @@
-// Sandbox: fork, join the task cgroups, drop to the sandbox uid, exec bwrap; then pump output,
-// watch the clock and the cancel flag, and tear the cgroups down.
+// Sandbox: spawn a child that joins the task cgroups, drops to the sandbox uid and execs bwrap;
+// then pump output, watch the clock and the cancel flag, and tear the cgroups down.
 
 #include "worker/sandbox.h"
 
 #include <fcntl.h>
 #include <grp.h>
 #include <poll.h>
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -230,15 +232,29 @@ struct ChildPlan {
   std::vector<std::string> args;
   std::vector<std::string> env;
   std::vector<std::pair<int, int>> fd_moves;  // parent fd -> child fd
+  std::vector<int> cgroup_procs_fds;          // the task cgroups' cgroup.procs, open for writing
   bool drop_privileges = false;
   uid_t uid = 0;
   gid_t gid = 0;
 };
 
-// Runs in the forked child of a possibly multi-threaded parent: only async-signal-safe calls.
-// Stages reported to the parent on failure.
-[[noreturn]] void childMain(const ChildPlan& plan, char* const* argv, char* const* envp,
-                            int go_read, int go_write, int error_fd, pid_t parent) {
+// What the spawned child reads; it shares the parent's memory until it execs.
+struct ChildContext {
+  const ChildPlan* plan;
+  char* const* argv;
+  char* const* envp;
+  int error_fd;
+  pid_t parent;
+};
+
+// Runs in a child that shares the parent's memory (clone with CLONE_VM | CLONE_VFORK, as
+// posix_spawn does) while the calling thread waits for its exec: raw system calls only, nothing
+// that allocates or takes a lock. setgroups/setgid/setuid go through syscall(): glibc's wrappers
+// would run its all-threads "setxid" protocol over the parent's thread list (locks, signals to
+// the parent's threads). errno writes land in the waiting thread's errno, which is harmless.
+// Stages are reported to the parent on failure.
+[[noreturn]] void childMain(const ChildContext& c) {
+  const ChildPlan& plan = *c.plan;
   auto fail = [&](int stage) {
     int msg[2] = {stage, errno};
     if (::write(kExecErrorFd, msg, sizeof(msg)) < 0) {
@@ -246,11 +262,12 @@ struct ChildPlan {
     }
     ::_exit(127);
   };
-  ::close(go_write);
-  char go = 0;
-  if (::read(go_read, &go, 1) != 1) ::_exit(127);  // the parent gave up
-  if (::dup2(error_fd, kExecErrorFd) < 0) ::_exit(127);
+  if (::dup2(c.error_fd, kExecErrorFd) < 0) ::_exit(127);
   ::fcntl(kExecErrorFd, F_SETFD, FD_CLOEXEC);
+  // Into the task cgroups before anything runs ("0" names the writer), while still root.
+  for (int fd : plan.cgroup_procs_fds) {
+    if (::write(fd, "0", 1) != 1) fail(7);
+  }
   for (const auto& [from, to] : plan.fd_moves) {
     if (::dup2(from, to) < 0) fail(1);  // dup2 clears CLOEXEC on the copy
   }
@@ -261,13 +278,13 @@ struct ChildPlan {
   }
   ::setsid();
   if (plan.drop_privileges) {
-    if (::setgroups(0, nullptr) != 0) fail(2);
-    if (::setgid(plan.gid) != 0) fail(3);
-    if (::setuid(plan.uid) != 0) fail(4);
+    if (::syscall(SYS_setgroups, 0, nullptr) != 0) fail(2);
+    if (::syscall(SYS_setresgid, plan.gid, plan.gid, plan.gid) != 0) fail(3);
+    if (::syscall(SYS_setresuid, plan.uid, plan.uid, plan.uid) != 0) fail(4);
   }
   // After the uid change, which clears it: bwrap dies with the thread that runs the sandbox.
   if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) fail(5);
-  if (::getppid() != parent) ::_exit(127);
+  if (::getppid() != c.parent) ::_exit(127);
   struct sigaction dfl {};
   dfl.sa_handler = SIG_DFL;
   for (int sig = 1; sig < NSIG; ++sig) ::sigaction(sig, &dfl, nullptr);  // SIG_IGN survives exec
@@ -278,9 +295,36 @@ struct ChildPlan {
     0, 0
   };
   ::setrlimit(RLIMIT_CORE, &no_core);
-  ::execve(argv[0], argv, envp);
+  ::execve(c.argv[0], c.argv, c.envp);
   fail(6);
   ::_exit(127);  // unreachable; fail does not return
+}
+
+int childEntry(void* arg) {
+  childMain(*static_cast<const ChildContext*>(arg));
+}
+
+// Starts the child without copying the parent's address space (fork() of the multi-threaded
+// worker cost it more CPU than bwrap's own start): the child runs on its own stack in the
+// parent's memory, and this thread waits until the child has exec'd bwrap or died. Signals stay
+// blocked on this thread meanwhile, so no handler of the parent runs on the child's stack; the
+// child resets every handler before it unblocks them.
+Result<pid_t> spawnChild(const ChildContext& context) {
+  constexpr std::size_t kStackBytes = 256 * 1024;
+  void* stack = ::mmap(nullptr, kStackBytes, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+  if (stack == MAP_FAILED) return internalError(errnoText("mmap for the sandbox child"));
+  sigset_t all, old;
+  sigfillset(&all);
+  ::pthread_sigmask(SIG_SETMASK, &all, &old);
+  const pid_t child =
+      ::clone(childEntry, static_cast<char*>(stack) + kStackBytes, CLONE_VM | CLONE_VFORK | SIGCHLD,
+              const_cast<ChildContext*>(&context));
+  const int err = errno;
+  ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  ::munmap(stack, kStackBytes);
+  if (child < 0) return internalError(std::string("clone: ") + std::strerror(err));
+  return child;
 }
 
 std::string stageText(int stage) {
@@ -290,6 +334,7 @@ std::string stageText(int stage) {
     case 3: return "setgid";
     case 4: return "setuid";
     case 5: return "prctl(PR_SET_PDEATHSIG)";
+    case 7: return "joining the task cgroup";
     default: return "exec bwrap";
   }
 }
@@ -339,8 +384,13 @@ std::vector<std::string> bwrapArguments(const std::string& bwrap_path, const San
   return a;
 }
 
-Sandbox::Sandbox(SandboxConfig config, std::string bwrap_path, CgroupLayout layout)
-    : config_(std::move(config)), bwrap_path_(std::move(bwrap_path)), layout_(std::move(layout)) {}
+Sandbox::Sandbox(SandboxConfig config, std::string bwrap_path, CgroupLayout layout,
+                 std::string seccomp_offline, std::string seccomp_online)
+    : config_(std::move(config)),
+      bwrap_path_(std::move(bwrap_path)),
+      layout_(std::move(layout)),
+      seccomp_offline_(std::move(seccomp_offline)),
+      seccomp_online_(std::move(seccomp_online)) {}
 
 Sandbox::~Sandbox() {
   for (const std::string& dir : cgroupParentDirs()) ::rmdir(dir.c_str());  // fails if in use
@@ -370,7 +420,13 @@ Result<std::unique_ptr<Sandbox>> Sandbox::create(const SandboxConfig& config) {
     return failedPrecondition("cgroups unusable: " + probe.error().message);
   }
   if (Status gone = (*probe)->destroy(); !gone.ok()) return gone.error();
-  return std::unique_ptr<Sandbox>(new Sandbox(config, *bwrap, *layout));
+  // The two filters never change: compiled once here, not by libseccomp on every task.
+  auto offline = buildSeccompBpf(SeccompOptions{false});
+  if (!offline.ok()) return offline.error();
+  auto online = buildSeccompBpf(SeccompOptions{true});
+  if (!online.ok()) return online.error();
+  return std::unique_ptr<Sandbox>(
+      new Sandbox(config, *bwrap, *layout, std::move(*offline), std::move(*online)));
 }
 
 Result<SandboxResult> Sandbox::run(const SandboxSpec& spec,
@@ -387,11 +443,10 @@ Result<SandboxResult> Sandbox::run(const SandboxSpec& spec,
   }
 
   // Everything the child needs is prepared before fork: it may only make raw system calls.
-  auto bpf = buildSeccompBpf(SeccompOptions{spec.allow_network});
-  if (!bpf.ok()) return bpf.error();
+  const std::string& bpf = spec.allow_network ? seccomp_online_ : seccomp_offline_;
   auto seccomp_fd = lift(::memfd_create("dcloud-seccomp", MFD_CLOEXEC), "memfd_create");
   if (!seccomp_fd.ok()) return seccomp_fd.error();
-  if (::write(seccomp_fd->get(), bpf->data(), bpf->size()) != static_cast<ssize_t>(bpf->size()) ||
+  if (::write(seccomp_fd->get(), bpf.data(), bpf.size()) != static_cast<ssize_t>(bpf.size()) ||
       ::lseek(seccomp_fd->get(), 0, SEEK_SET) != 0) {
     return internalError(errnoText("writing the seccomp program"));
   }
@@ -399,11 +454,9 @@ Result<SandboxResult> Sandbox::run(const SandboxSpec& spec,
   plan.fd_moves = {{seccomp_fd->get(), kSeccompFd}};
   auto devnull = lift(::open("/dev/null", O_RDONLY | O_CLOEXEC), "open /dev/null");
   auto output = makePipe();
-  auto go = makePipe();
   auto exec_error = makePipe();
   if (!devnull.ok()) return devnull.error();
   if (!output.ok()) return output.error();
-  if (!go.ok()) return go.error();
   if (!exec_error.ok()) return exec_error.error();
   plan.fd_moves.insert(plan.fd_moves.begin(),
                        {{devnull->get(), 0}, {output->write.get(), 1}, {output->write.get(), 2}});
@@ -430,17 +483,23 @@ Result<SandboxResult> Sandbox::run(const SandboxSpec& spec,
   auto cgroup = TaskCgroup::create(layout_, config_.cgroup_parent_name, name, limits);
   if (!cgroup.ok()) return cgroup.error();
   TaskCgroup& cg = **cgroup;
-
-  const pid_t parent = ::getpid();
-  const pid_t child = ::fork();
-  if (child < 0) return internalError(errnoText("fork"));
-  if (child == 0) {
-    childMain(plan, argv.data(), envp.data(), go->read.get(), go->write.get(),
-              exec_error->write.get(), parent);
+  std::vector<UniqueFd> cgroup_procs;
+  for (const std::string& dir : cg.dirs()) {
+    const std::string procs = dir + "/cgroup.procs";
+    auto fd = lift(::open(procs.c_str(), O_WRONLY | O_CLOEXEC), "open " + procs);
+    if (!fd.ok()) return fd.error();
+    plan.cgroup_procs_fds.push_back(fd->get());
+    cgroup_procs.push_back(std::move(*fd));
   }
+
+  const auto start = std::chrono::steady_clock::now();
+  const ChildContext context{&plan, argv.data(), envp.data(), exec_error->write.get(), ::getpid()};
+  auto spawned = spawnChild(context);
+  if (!spawned.ok()) return spawned.error();
+  const pid_t child = *spawned;
   output->write.reset();
-  go->read.reset();
   exec_error->write.reset();
+  cgroup_procs.clear();
   auto reap = [&](int options, int* status, rusage* ru) {
     pid_t r;
     do {
@@ -450,18 +509,6 @@ Result<SandboxResult> Sandbox::run(const SandboxSpec& spec,
   };
   int status = 0;
   rusage ru{};
-  if (Status joined = cg.addProcess(child); !joined.ok()) {
-    ::kill(child, SIGKILL);
-    reap(0, &status, &ru);
-    return joined.error();
-  }
-  const auto start = std::chrono::steady_clock::now();
-  if (::write(go->write.get(), "g", 1) != 1) {
-    ::kill(child, SIGKILL);
-    reap(0, &status, &ru);
-    return internalError(errnoText("starting the sandbox child"));
-  }
-  go->write.reset();
   int report[2] = {0, 0};
   ssize_t got;
   do {

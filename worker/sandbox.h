@@ -87,11 +87,14 @@ class Sandbox {
   const CgroupLayout& cgroupLayout() const { return layout_; }
 
  private:
-  Sandbox(SandboxConfig config, std::string bwrap_path, CgroupLayout layout);
+  Sandbox(SandboxConfig config, std::string bwrap_path, CgroupLayout layout,
+          std::string seccomp_offline, std::string seccomp_online);
 
   SandboxConfig config_;
   std::string bwrap_path_;
   CgroupLayout layout_;
+  std::string seccomp_offline_;  // BPF programs for tasks without and with network
+  std::string seccomp_online_;
   std::atomic<std::uint64_t> next_task_{0};
 };
 
