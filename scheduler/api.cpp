@@ -159,7 +159,7 @@ class SubmitJob final : public Endpoint {
     event->set("kind", std::string(core::jobKindName(spec.kind)));
     event->set("tasks", static_cast<int>(job.tasks.size()));
     publishJobEvent(d_, job.id, "job.submitted", event);
-    d_.dispatcher.trigger();
+    d_.dispatcher.triggerQueued();
     // The answer is what was just inserted; only a job with dependencies (its blocker counts
     // are computed in SQL) is read back.
     JobView view = submittedView(job, created_at);
@@ -332,7 +332,7 @@ class PauseJob final : public Endpoint {
     if (!s.ok()) return ApiResponse::error(s.error());
     apiLog().info("job " + id + (paused_ ? " paused" : " resumed"));
     // Either way the dispatcher's queue must be reloaded (it holds or lacks the job's tasks).
-    d_.dispatcher.trigger();
+    d_.dispatcher.triggerQueued();
     auto job = d_.store.getJob(req.principal, id);
     if (!job.ok()) return ApiResponse::error(job.error());
     JsonObject event = new Poco::JSON::Object;

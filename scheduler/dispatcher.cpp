@@ -45,14 +45,26 @@ void Dispatcher::trigger() {
     std::lock_guard lock(mutex_);
     triggered_ = true;
     reload_requested_ = true;
+    reload_offers_requested_ = true;
   }
   cv_.notify_all();
 }
 
-void Dispatcher::triggerFreed() {
+void Dispatcher::triggerQueued() {
   {
     std::lock_guard lock(mutex_);
     triggered_ = true;
+    reload_requested_ = true;
+  }
+  cv_.notify_all();
+}
+
+void Dispatcher::attemptFinished(const std::string& attempt_id) {
+  {
+    std::lock_guard lock(mutex_);
+    triggered_ = true;
+    // Bounded: a dispatcher that is not leading drops them each round.
+    if (finished_attempts_.size() < 1'000'000) finished_attempts_.push_back(attempt_id);
   }
   cv_.notify_all();
 }
@@ -86,25 +98,52 @@ Result<bool> Dispatcher::ensureLeadership() {
   return true;
 }
 
-Result<int> Dispatcher::planOnce() {
-  return planRound(true);
+Result<int> Dispatcher::planOnce(bool reload_queue, bool reload_offers) {
+  return planRound(reload_queue, reload_offers);
 }
 
-Result<int> Dispatcher::planRound(bool reload) {
+Status Dispatcher::refreshOffers(bool reload) {
+  const std::int64_t now = clock_.nowMillis();
+  if (reload || !offers_fresh_ || offer_book_.empty() ||
+      now - offers_loaded_at_ >= config_.offer_refresh_millis) {
+    auto snapshot = store_.loadOfferSnapshot();
+    if (!snapshot.ok()) {
+      offers_fresh_ = false;
+      return snapshot.error();
+    }
+    offer_book_.reset(std::move(snapshot->idle), std::move(snapshot->active));
+    offers_fresh_ = true;
+    offers_loaded_at_ = now;
+  }
+  // After the reload, never before: a finish committed before the snapshot names an attempt the
+  // book no longer holds (nothing happens); one committed after it frees what the snapshot held.
+  std::vector<std::string> finished;
+  {
+    std::lock_guard lock(mutex_);
+    finished.swap(finished_attempts_);
+  }
+  for (const auto& attempt : finished) offer_book_.finished(attempt);
+  return okStatus();
+}
+
+Result<int> Dispatcher::planRound(bool reload, bool reload_offers) {
   auto leading = ensureLeadership();
   if (!leading.ok()) return leading.error();
   if (!*leading) {
     queue_.clear();
+    offers_fresh_ = false;
+    std::lock_guard lock(mutex_);
+    finished_attempts_.clear();
     return 0;
   }
   // Round timings (real time: this is measurement, not logic) go to the log.
   const auto started = std::chrono::steady_clock::now();
-  auto offers = store_.loadOffers();
-  if (!offers.ok()) return offers.error();
-  if (offers->empty()) return 0;
+  if (Status s = refreshOffers(reload_offers); !s.ok()) return s.error();
+  std::vector<core::Offer> offers = offer_book_.offers();
+  if (offers.empty()) return 0;
   const auto loaded = std::chrono::steady_clock::now();
   std::int64_t free_cores = 0;
-  for (const auto& o : *offers) free_cores += std::max(0, o.free.cores);
+  for (const auto& o : offers) free_cores += std::max(0, o.free.cores);
   // Reloading costs a sort of every pending task in SQL: between reloads a round plans what is
   // left of the last load, unless that is fewer tasks than the free cores could take.
   if (reload_requested_next_) {
@@ -121,8 +160,8 @@ Result<int> Dispatcher::planRound(bool reload) {
   const auto queued = std::chrono::steady_clock::now();
   core::PlanOptions options;
   options.now_ms = clock_.nowMillis();
-  std::vector<core::Booking> bookings = core::planBookings(queue_, *offers, options);
-  if (bookings.empty()) return preemptRound(*offers);
+  std::vector<core::Booking> bookings = core::planBookings(queue_, offers, options);
+  if (bookings.empty()) return preemptRound(offers);
   {
     // Booked or fenced off by the commit below: either way no longer ours to plan.
     std::unordered_set<std::string_view> booked;
@@ -134,29 +173,33 @@ Result<int> Dispatcher::planRound(bool reload) {
     }
     queue_ = std::move(rest);
   }
-  auto woken = store_.commitBookings(bookings, token_);
-  if (!woken.ok()) {
-    if (woken.error().code == ErrorCode::kConflict) {
+  auto booked = store_.commitBookings(bookings, token_);
+  if (!booked.ok()) {
+    if (booked.error().code == ErrorCode::kConflict) {
       std::lock_guard lock(lease_mutex_);
       token_ = 0;  // fenced: someone else leads now
     }
     queue_.clear();
     queue_truncated_ = true;
-    return woken.error();
+    offers_fresh_ = false;
+    return booked.error();
   }
+  for (const auto& a : booked->attempts) offer_book_.booked(a);
+  if (booked->placed_replicas) offers_fresh_ = false;  // placements hold disk: reload
+  const std::vector<std::string>& woken = booked->woken;
   // Workers poll the database now and then anyway: a lost wake-up only delays them.
-  Status s = signals_.wakeAll(*woken);
+  Status s = signals_.wakeAll(woken);
   if (!s.ok()) log_.warn("cannot wake workers: " + s.error().message);
   metrics_.counter("dcloud_scheduler_bookings_total", "Tasks booked onto workers")
       .inc(static_cast<double>(bookings.size()));
-  auto preempted = preemptRound(*offers);
+  auto preempted = preemptRound(offers);
   if (!preempted.ok()) log_.warn("preemption failed: " + preempted.error().message);
   const auto millis = [](auto from, auto to) {
     return std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(to - from).count());
   };
   const auto done = std::chrono::steady_clock::now();
   log_.info("booked " + std::to_string(bookings.size()) + " task(s) onto " +
-            std::to_string(woken->size()) + " worker(s) in " + millis(started, done) +
+            std::to_string(woken.size()) + " worker(s) in " + millis(started, done) +
             " ms (offers " + millis(started, loaded) + ", queue " + millis(loaded, queued) +
             ", plan and commit " + millis(queued, done) + ")");
   return static_cast<int>(bookings.size());
@@ -177,18 +220,20 @@ Result<int> Dispatcher::preemptRound(std::vector<core::Offer>& offers) {
                    [](const auto& a, const auto& b) { return a.priority > b.priority; });
   auto plan = core::planPreemptions(waiting, *running, offers);
   if (plan.empty()) return 0;
-  std::unordered_set<std::string_view> booked;
-  for (const auto& p : plan) booked.insert(p.booking.task_id);
-  std::erase_if(queue_, [&](const core::QueuedTask& t) { return booked.count(t.task_id) > 0; });
-  auto woken = store_.commitPreemptions(plan, token_);
-  if (!woken.ok()) {
+  std::unordered_set<std::string_view> planned;
+  for (const auto& p : plan) planned.insert(p.booking.task_id);
+  std::erase_if(queue_, [&](const core::QueuedTask& t) { return planned.count(t.task_id) > 0; });
+  auto booked = store_.commitPreemptions(plan, token_);
+  if (!booked.ok()) {
     queue_.clear();
     queue_truncated_ = true;
-    return woken.error();
+    offers_fresh_ = false;
+    return booked.error();
   }
-  // The victims are pending again: the next round must see them.
+  // The victims are pending again and their attempts hold nothing: the next round must see both.
   reload_requested_next_ = true;
-  Status s = signals_.wakeAll(*woken);
+  offers_fresh_ = false;
+  Status s = signals_.wakeAll(booked->woken);
   if (!s.ok()) log_.warn("cannot wake workers: " + s.error().message);
   std::size_t victims = 0;
   for (const auto& p : plan) victims += p.victims.size();
@@ -230,6 +275,7 @@ void Dispatcher::run() {
   log_.info("started");
   while (true) {
     bool reload = true;
+    bool reload_offers = true;
     {
       std::unique_lock lock(mutex_);
       // A round on the timer (nothing triggered) reloads: it catches what other schedulers'
@@ -238,8 +284,11 @@ void Dispatcher::run() {
                                       [&] { return triggered_ || stopping_; });
       if (stopping_) break;
       reload = !woken || reload_requested_;
+      // A timer round reloads the offers only when they are older than offer_refresh_millis.
+      reload_offers = reload_offers_requested_;
       triggered_ = false;
       reload_requested_ = false;
+      reload_offers_requested_ = false;
     }
     const std::int64_t now = clock_.nowMillis();
     if (now - last_reap_ >= config_.reap_interval_millis) {
@@ -250,7 +299,7 @@ void Dispatcher::run() {
       else if (*reaped > 0)
         trigger();
     }
-    auto planned = planRound(reload);
+    auto planned = planRound(reload, reload_offers);
     if (!planned.ok()) log_.warn("planning failed: " + planned.error().message);
   }
   log_.info("stopped");

@@ -1,8 +1,12 @@
 #pragma once
-// The dispatcher plans in memory and commits to PostgreSQL: each round it loads the live offers
-// and the pending tasks, asks the pure core for bookings, commits them in one transaction, and
-// wakes the workers that got work. The reaper declares workers lost when their heartbeat expires,
-// which returns their tasks to the queue. Rounds run on a timer and whenever trigger() is called.
+// The dispatcher plans in memory and commits to PostgreSQL: each round it asks the pure core to
+// book the pending tasks it holds onto the offers it holds, commits the bookings in one
+// transaction, and wakes the workers that got work. Offers live in an OfferBook: reloaded from
+// PostgreSQL when workers come or go, on a timer, and when this dispatcher starts leading; in
+// between they follow the attempts it books and the attempts whose completion this process
+// accepted (attemptFinished), so a round after a completion reads nothing from the database. The
+// reaper declares workers lost when their heartbeat expires, which returns their tasks to the
+// queue. Rounds run on a timer and whenever trigger() is called.
 //
 // Several schedulers may share one database; only the holder of the leader lease (a row in
 // PostgreSQL, on the injected clock) plans and reaps. Each booking batch carries the lease's
@@ -13,6 +17,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -26,6 +31,9 @@ namespace dcloud::scheduler {
 
 struct DispatcherConfig {
   std::int64_t plan_interval_millis = 500;
+  // How old the offers may get before a round reloads them. Between reloads they miss only what
+  // other processes changed: completions accepted by another scheduler's API, reputations.
+  std::int64_t offer_refresh_millis = 2'000;
   std::int64_t reap_interval_millis = 1000;
   std::int64_t heartbeat_timeout_millis = 10'000;
   int pending_batch = 10'000;
@@ -44,15 +52,19 @@ class Dispatcher {
 
   void start();
   void stop();
-  // Asks for a planning round soon that reloads the queue from PostgreSQL (after a submit, a
-  // requeue, a new worker).
+  // Asks for a planning round soon that reloads the queue and the offers from PostgreSQL (a
+  // worker came or went, an attempt was requeued).
   void trigger();
-  // Asks for a planning round soon after resources were freed (a task finished): the round plans
-  // the queue it already holds, and reloads it only when that runs short.
-  void triggerFreed();
+  // Asks for a planning round soon that reloads the queue (a submit, a pause or resume).
+  void triggerQueued();
+  // An attempt this process saw finish no longer holds its worker's resources: a planning round
+  // soon gives them out again, from the queue it holds (reloaded only when that runs short).
+  void attemptFinished(const std::string& attempt_id);
 
-  // One planning round with the queue reloaded; returns the number of tasks booked.
-  Result<int> planOnce();
+  // One planning round; returns the number of tasks booked. By default it reloads the queue and
+  // the offers, as a round after a submit and a new worker does; reload_offers = false plans on
+  // the offers held, as a round after a completion does.
+  Result<int> planOnce(bool reload_queue = true, bool reload_offers = true);
   // One liveness check; returns the number of workers declared lost.
   Result<int> reapOnce();
   // Takes or renews the leader lease when due (a database round trip at most every
@@ -64,7 +76,9 @@ class Dispatcher {
 
  private:
   void run();
-  Result<int> planRound(bool reload);
+  Result<int> planRound(bool reload_queue, bool reload_offers);
+  // Reloads the offer book when asked, stale or empty, then applies the finishes reported since.
+  Status refreshOffers(bool reload);
   // Preemption after a round's bookings, over the offers as the round left them.
   Result<int> preemptRound(std::vector<core::Offer>& offers);
   DispatcherConfig config_;
@@ -77,6 +91,8 @@ class Dispatcher {
   std::condition_variable cv_;
   bool triggered_ = false;
   bool reload_requested_ = false;
+  bool reload_offers_requested_ = false;
+  std::vector<std::string> finished_attempts_;  // reported since the last round (under mutex_)
   bool stopping_ = false;
   std::int64_t last_reap_ = 0;
   std::int64_t redis_trouble_until_ = 0;
@@ -89,6 +105,9 @@ class Dispatcher {
   std::vector<core::QueuedTask> queue_;
   bool queue_truncated_ = false;        // the load hit pending_batch: more wait in the database
   bool reload_requested_next_ = false;  // preempted tasks went back to pending
+  core::OfferBook offer_book_;          // dispatcher thread only
+  bool offers_fresh_ = false;           // false: the next round reloads the book
+  std::int64_t offers_loaded_at_ = 0;
   std::thread thread_;
 };
 

@@ -45,6 +45,15 @@ const char* const kAvailableSql = R"sql(
                    WHERE owner = $1 AND state IN ('queued', 'running')), 0)
 )sql";
 
+const char* const kResourceColumns =
+    "(j.spec->'resources'->>'cores')::int, (j.spec->'resources'->>'memory_mb')::bigint, "
+    "(j.spec->'resources'->>'gpus')::int, (j.spec->'resources'->>'disk_mb')::bigint";
+
+core::Resources resourcesAt(const pqxx::row& r, int first) {
+  return {r[first].as<int>(), r[first + 1].as<std::int64_t>(), r[first + 2].as<int>(),
+          r[first + 3].as<std::int64_t>()};
+}
+
 const std::string& prepared(pqxx::transaction_base& w, const std::string& name, const char* sql) {
   w.conn().prepare(name, sql);
   return name;

@@ -16,6 +16,7 @@
 #include "common/result.h"
 #include "scheduler/core/job_spec.h"
 #include "scheduler/core/matching.h"
+#include "scheduler/core/offer_book.h"
 #include "scheduler/core/task_state.h"
 
 namespace dcloud::scheduler {
@@ -146,6 +147,21 @@ struct Completion {
   std::int64_t now_ms = 0;  // the scheduler's clock, for the retry backoff
 };
 
+// The live offers with nothing running (free: capacity less backup placements) and the attempts
+// holding resources on workers, read in one snapshot (the dispatcher's OfferBook).
+struct OfferSnapshot {
+  std::vector<core::Offer> idle;
+  std::vector<core::ActiveAttempt> active;
+};
+
+// What a committed booking batch did: the workers to wake and the compute attempts it created
+// (backup replicas hold disk through placements, which only a reload sees).
+struct BookedBatch {
+  std::vector<std::string> woken;
+  std::vector<core::ActiveAttempt> attempts;
+  bool placed_replicas = false;
+};
+
 struct CompletionResult {
   TaskRef task;
   std::string task_state;
@@ -186,6 +202,8 @@ class SchedulerStore {
   // Alive workers as offers with free = capacity minus their active tasks' needs, and reputation
   // from the ledger.
   Result<std::vector<core::Offer>> loadOffers();
+  // The same, as idle offers and the active attempts apart, in one snapshot.
+  Result<OfferSnapshot> loadOfferSnapshot();
   // loadOffers from a snapshot at most max_age old (price discovery on submit, where a moment's
   // staleness only changes a warning); registrations and losses through this store forget it.
   Result<std::vector<core::Offer>> recentOffers(std::chrono::milliseconds max_age);
@@ -197,9 +215,9 @@ class SchedulerStore {
   // Leased or running tasks of preemptible jobs with a priority below `below`.
   Result<std::vector<core::RunningTask>> preemptibleTasks(int below);
   // Requeues the victims (fenced like a lost lease, the attempt not counted) and books the
-  // preempting tasks, in one transaction under the leader fence. Returns the workers to wake.
-  Result<std::vector<std::string>> commitPreemptions(const std::vector<core::Preemption>& plan,
-                                                     std::int64_t fencing_token);
+  // preempting tasks, in one transaction under the leader fence.
+  Result<BookedBatch> commitPreemptions(const std::vector<core::Preemption>& plan,
+                                        std::int64_t fencing_token);
   // Takes the leader lease for holder when it is free or expired at now_ms (a new fencing token),
   // or renews it when holder has it (the same token); until now_ms + ttl_ms either way. nullopt
   // while another holder's lease is valid.
@@ -208,10 +226,9 @@ class SchedulerStore {
   // Books each task (pending -> leased) with a fresh attempt id, in one statement; skips tasks
   // that are no longer pending, jobs paused meanwhile, or workers no longer alive. Replica
   // bookings place a backup: all its replicas are recorded and the task succeeds, or none.
-  // Conflict/stale-leader, booking nothing, unless fencing_token is the current leader's. Returns
-  // the worker ids that got work.
-  Result<std::vector<std::string>> commitBookings(const std::vector<core::Booking>& bookings,
-                                                  std::int64_t fencing_token);
+  // Conflict/stale-leader, booking nothing, unless fencing_token is the current leader's.
+  Result<BookedBatch> commitBookings(const std::vector<core::Booking>& bookings,
+                                     std::int64_t fencing_token);
   // Leased, undelivered tasks of this worker; marks them delivered.
   Result<std::vector<Assignment>> takeAssignments(const std::string& worker_id);
   // Undoes takeAssignments for attempts that could not be handed over.
@@ -233,8 +250,8 @@ class SchedulerStore {
 
  private:
   PgPool& pool_;
-  Result<std::vector<std::string>> book(pqxx::work& w, const std::vector<core::Booking>& bookings,
-                                        std::int64_t fencing_token);
+  Result<BookedBatch> book(pqxx::work& w, const std::vector<core::Booking>& bookings,
+                           std::int64_t fencing_token);
   struct KnownWorker {
     std::string provider;
     std::chrono::steady_clock::time_point until;

@@ -17,6 +17,11 @@ std::vector<std::string> parseJsonList(const std::string& text);
 // The owner's balance less escrow held and unsettled charges; and the escrow held.
 extern const char* const kAvailableSql;
 
+// A job row `j`'s resource needs as four columns (cores, memory_mb, gpus, disk_mb), and those
+// columns read back from position `first` of a result row.
+extern const char* const kResourceColumns;
+core::Resources resourcesAt(const pqxx::row& r, int first);
+
 // Names a statement prepared once per connection (pqxx sends it on first use; defining it again
 // with the same text is a no-op): the per-task statements skip PostgreSQL's parse and plan.
 const std::string& prepared(pqxx::transaction_base& w, const std::string& name, const char* sql);

@@ -52,8 +52,7 @@ Result<std::vector<core::QueuedTask>> SchedulerStore::pendingTasks(int limit, st
       core::QueuedTask q;
       q.task_id = r[0].as<std::string>();
       q.owner = r[1].as<std::string>();
-      q.demand.need = {r[2].as<int>(), r[3].as<std::int64_t>(), r[4].as<int>(),
-                       r[5].as<std::int64_t>()};
+      q.demand.need = resourcesAt(r, 2);
       q.demand.max_price = r[6].as<Micros>();
       q.demand.min_reputation = r[7].as<Micros>();
       q.job_id = r[8].as<std::string>();
@@ -94,7 +93,7 @@ Result<std::vector<core::RunningTask>> SchedulerStore::preemptibleTasks(int belo
       t.worker_id = r[1].as<std::string>();
       t.priority = r[2].as<int>();
       t.preemptible = true;
-      t.need = {r[3].as<int>(), r[4].as<std::int64_t>(), r[5].as<int>(), r[6].as<std::int64_t>()};
+      t.need = resourcesAt(r, 3);
       out.push_back(t);
     }
     return out;
@@ -171,31 +170,31 @@ std::set<std::string> placeReplicas(pqxx::work& w, const std::string& batch) {
 
 }  // namespace
 
-Result<std::vector<std::string>> SchedulerStore::book(pqxx::work& w,
-                                                      const std::vector<core::Booking>& bookings,
-                                                      std::int64_t fencing_token) {
-  using Out = std::vector<std::string>;
+Result<BookedBatch> SchedulerStore::book(pqxx::work& w, const std::vector<core::Booking>& bookings,
+                                         std::int64_t fencing_token) {
+  BookedBatch out;
   std::set<std::string> woken;
   const std::string batch = bookingList(bookings, false);
   if (!batch.empty()) {
     // The WHERE clause fences the rest: a task booked meanwhile, its job paused meanwhile, or a
     // worker lost meanwhile, is simply not booked now.
-    static const std::string kBook = "book_tasks";
-    auto rows = w.exec_prepared(
-        prepared(w, kBook,
-                 "UPDATE scheduler.tasks t SET state = 'leased', attempts = t.attempts + 1, "
-                 "attempt_id = gen_random_uuid(), worker_id = b.w, price = b.p, delivered = "
-                 "false, leased_at = now(), started_at = NULL, booked_token = $2 "
-                 "FROM jsonb_to_recordset($1::jsonb) AS b(t uuid, w uuid, p bigint), "
-                 "scheduler.jobs j "
-                 "WHERE t.id = b.t AND j.id = t.job_id AND NOT j.paused AND t.state = 'pending' "
-                 "AND EXISTS (SELECT 1 FROM scheduler.workers WHERE id = b.w AND state = "
-                 "'alive') RETURNING t.job_id, t.worker_id"),
-        batch, fencing_token);
+    static const std::string kBook = "book_tasks_v2";
+    static const std::string kBookSql =
+        "UPDATE scheduler.tasks t SET state = 'leased', attempts = t.attempts + 1, "
+        "attempt_id = gen_random_uuid(), worker_id = b.w, price = b.p, delivered = "
+        "false, leased_at = now(), started_at = NULL, booked_token = $2 "
+        "FROM jsonb_to_recordset($1::jsonb) AS b(t uuid, w uuid, p bigint), "
+        "scheduler.jobs j "
+        "WHERE t.id = b.t AND j.id = t.job_id AND NOT j.paused AND t.state = 'pending' "
+        "AND EXISTS (SELECT 1 FROM scheduler.workers WHERE id = b.w AND state = "
+        "'alive') RETURNING t.job_id, t.worker_id, t.attempt_id, " +
+        std::string(kResourceColumns);
+    auto rows = w.exec_prepared(prepared(w, kBook, kBookSql.c_str()), batch, fencing_token);
     std::set<std::string> jobs;
     for (const auto& r : rows) {
       jobs.insert(r[0].as<std::string>());
       woken.insert(r[1].as<std::string>());
+      out.attempts.push_back({r[2].as<std::string>(), r[1].as<std::string>(), resourcesAt(r, 3)});
     }
     // A booking can only move a queued job to running (deriveJobState); a running one stays.
     for (const auto& j : jobs) {
@@ -207,36 +206,36 @@ Result<std::vector<std::string>> SchedulerStore::book(pqxx::work& w,
   }
   const std::string replicas = bookingList(bookings, true);
   if (!replicas.empty()) {
+    out.placed_replicas = true;
     for (const auto& j : placeReplicas(w, replicas)) refreshJobState(w, j);
   }
-  return Out(woken.begin(), woken.end());
+  out.woken.assign(woken.begin(), woken.end());
+  return out;
 }
 
-Result<std::vector<std::string>> SchedulerStore::commitBookings(
-    const std::vector<core::Booking>& bookings, std::int64_t fencing_token) {
-  using Out = std::vector<std::string>;
-  if (bookings.empty()) return Out{};
-  return pool_.with<Out>([&](pqxx::connection& c) -> Result<Out> {
+Result<BookedBatch> SchedulerStore::commitBookings(const std::vector<core::Booking>& bookings,
+                                                   std::int64_t fencing_token) {
+  if (bookings.empty()) return BookedBatch{};
+  return pool_.with<BookedBatch>([&](pqxx::connection& c) -> Result<BookedBatch> {
     pqxx::work w(c);
     DCLOUD_TRY(checkFence(w, fencing_token));
-    auto woken = book(w, bookings, fencing_token);
-    if (!woken.ok()) return woken.error();
+    auto booked = book(w, bookings, fencing_token);
+    if (!booked.ok()) return booked.error();
     w.commit();
-    return woken;
+    return booked;
   });
 }
 
-Result<std::vector<std::string>> SchedulerStore::commitPreemptions(
-    const std::vector<core::Preemption>& plan, std::int64_t fencing_token) {
-  using Out = std::vector<std::string>;
-  if (plan.empty()) return Out{};
+Result<BookedBatch> SchedulerStore::commitPreemptions(const std::vector<core::Preemption>& plan,
+                                                      std::int64_t fencing_token) {
+  if (plan.empty()) return BookedBatch{};
   std::vector<std::string> victims;
   std::vector<core::Booking> bookings;
   for (const auto& p : plan) {
     victims.insert(victims.end(), p.victims.begin(), p.victims.end());
     bookings.push_back(p.booking);
   }
-  return pool_.with<Out>([&](pqxx::connection& c) -> Result<Out> {
+  return pool_.with<BookedBatch>([&](pqxx::connection& c) -> Result<BookedBatch> {
     pqxx::work w(c);
     DCLOUD_TRY(checkFence(w, fencing_token));
     // Like a lost lease, but the attempt is not the task's fault: it does not count. The worker
@@ -256,11 +255,11 @@ Result<std::vector<std::string>> SchedulerStore::commitPreemptions(
         jsonList(victims));
     std::set<std::string> jobs;
     for (const auto& r : rows) jobs.insert(r[0].as<std::string>());
-    auto woken = book(w, bookings, fencing_token);
-    if (!woken.ok()) return woken.error();
+    auto booked = book(w, bookings, fencing_token);
+    if (!booked.ok()) return booked.error();
     for (const auto& j : jobs) refreshJobState(w, j);
     w.commit();
-    return woken;
+    return booked;
   });
 }
 Result<std::vector<Assignment>> SchedulerStore::takeAssignments(const std::string& worker_id) {

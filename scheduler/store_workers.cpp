@@ -68,37 +68,26 @@ Status SchedulerStore::checkWorker(const std::string& worker_id, const std::stri
   return checked;
 }
 
-Result<std::vector<core::Offer>> SchedulerStore::loadOffers() {
-  using Out = std::vector<core::Offer>;
-  return pool_.with<Out>([&](pqxx::connection& c) -> Result<Out> {
-    pqxx::read_transaction w(c);
-    static const std::string kName = "load_offers_v2";
-    // Active tasks and placements are summed per worker first (an index scan of the active
-    // tasks, one pass over placements) rather than grouped with every worker row and probed per
-    // worker: the dispatcher runs this every round.
-    auto rows = w.exec_prepared(prepared(w, kName, R"sql(
-      WITH u AS (
-        SELECT t.worker_id, SUM((j.spec->'resources'->>'cores')::int) AS cores,
-               SUM((j.spec->'resources'->>'memory_mb')::bigint) AS memory_mb,
-               SUM((j.spec->'resources'->>'gpus')::int) AS gpus,
-               SUM((j.spec->'resources'->>'disk_mb')::bigint) AS disk_mb
-        FROM scheduler.tasks t JOIN scheduler.jobs j ON j.id = t.job_id
-        WHERE t.state IN ('leased', 'running') GROUP BY t.worker_id),
-      p AS (
+Result<OfferSnapshot> SchedulerStore::loadOfferSnapshot() {
+  return pool_.with<OfferSnapshot>([&](pqxx::connection& c) -> Result<OfferSnapshot> {
+    // One snapshot for both reads: an attempt booked between them would otherwise be counted on
+    // a worker the first read did not see, or missed.
+    pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> w(c);
+    static const std::string kOffers = "idle_offers";
+    auto rows = w.exec_prepared(prepared(w, kOffers, R"sql(
+      WITH p AS (
         SELECT worker_id, SUM(capacity_mb) AS capacity_mb FROM scheduler.placements
         WHERE expires_at > now() GROUP BY worker_id)
       SELECT w.id, w.provider, w.cores, w.memory_mb, w.gpus, w.disk_mb, w.price_core_hour,
-             w.price_gpu_hour, COALESCE(a.reputation, 0), COALESCE(u.cores, 0),
-             COALESCE(u.memory_mb, 0), COALESCE(u.gpus, 0), COALESCE(u.disk_mb, 0),
-             w.gpu_model, w.gpu_memory_mb, w.gpu_throughput, w.price_disk_gb_month,
-             COALESCE(p.capacity_mb, 0)
+             w.price_gpu_hour, COALESCE(a.reputation, 0), w.gpu_model, w.gpu_memory_mb,
+             w.gpu_throughput, w.price_disk_gb_month, COALESCE(p.capacity_mb, 0)
       FROM scheduler.workers w
       LEFT JOIN ledger.accounts a ON a.id = w.provider
-      LEFT JOIN u ON u.worker_id = w.id
       LEFT JOIN p ON p.worker_id = w.id
       WHERE w.state = 'alive'
       ORDER BY w.id)sql"));
-    Out out;
+    OfferSnapshot out;
+    out.idle.reserve(rows.size());
     for (const auto& r : rows) {
       core::Offer o;
       o.worker_id = r[0].as<std::string>();
@@ -108,21 +97,36 @@ Result<std::vector<core::Offer>> SchedulerStore::loadOffers() {
       o.price_core_hour = r[6].as<Micros>();
       o.price_gpu_hour = r[7].as<Micros>();
       o.reputation = r[8].as<Micros>();
+      o.gpu_model = r[9].as<std::string>();
+      o.gpu_memory_mb = r[10].as<std::int64_t>();
+      o.gpu_throughput = r[11].as<std::int64_t>();
+      o.price_disk_gb_month = r[12].as<Micros>();
       o.free = o.capacity;
-      o.free.cores -= r[9].as<int>();
-      o.free.memory_mb -= r[10].as<std::int64_t>();
-      o.free.gpus -= r[11].as<int>();
-      o.free.disk_mb -= r[12].as<std::int64_t>();
-      o.gpu_model = r[13].as<std::string>();
-      o.gpu_memory_mb = r[14].as<std::int64_t>();
-      o.gpu_throughput = r[15].as<std::int64_t>();
-      o.price_disk_gb_month = r[16].as<Micros>();
       // Backups hold their disk for the contract's duration.
-      o.free.disk_mb -= r[17].as<std::int64_t>();
-      out.push_back(o);
+      o.free.disk_mb -= r[13].as<std::int64_t>();
+      out.idle.push_back(std::move(o));
+    }
+    // tasks_worker_active indexes exactly these rows.
+    static const std::string kActive = "active_attempts";
+    static const std::string kActiveSql =
+        "SELECT t.attempt_id, t.worker_id, " + std::string(kResourceColumns) +
+        " FROM scheduler.tasks t JOIN scheduler.jobs j ON j.id = t.job_id"
+        " WHERE t.state IN ('leased', 'running') AND t.attempt_id IS NOT NULL";
+    auto active = w.exec_prepared(prepared(w, kActive, kActiveSql.c_str()));
+    out.active.reserve(active.size());
+    for (const auto& r : active) {
+      out.active.push_back({r[0].as<std::string>(), r[1].as<std::string>(), resourcesAt(r, 2)});
     }
     return out;
   });
+}
+
+Result<std::vector<core::Offer>> SchedulerStore::loadOffers() {
+  auto snapshot = loadOfferSnapshot();
+  if (!snapshot.ok()) return snapshot.error();
+  core::OfferBook book;
+  book.reset(std::move(snapshot->idle), std::move(snapshot->active));
+  return book.offers();
 }
 
 Result<std::vector<core::Offer>> SchedulerStore::recentOffers(std::chrono::milliseconds max_age) {

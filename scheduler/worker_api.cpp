@@ -398,13 +398,10 @@ class Complete final : public Endpoint {
         .counter("dcloud_scheduler_attempts_total", "Task attempts completed",
                  {{"status", *status}})
         .inc();
-    // A finished task freed its resources: plan again at once, from the queue the dispatcher
-    // holds; a requeued one is new work the queue must reload to see.
-    if (result->task_state == "pending") {
-      d_.dispatcher.trigger();
-    } else {
-      d_.dispatcher.triggerFreed();
-    }
+    // The attempt freed its resources: plan again at once, from the queue the dispatcher holds; a
+    // task back in the queue for a retry is new work the queue must reload to see.
+    d_.dispatcher.attemptFinished(c.attempt_id);
+    if (result->task_state == "pending") d_.dispatcher.triggerQueued();
     JsonObject out = new Poco::JSON::Object;
     out->set("task_state", result->task_state);
     out->set("job_state", result->job_state);

@@ -14,6 +14,8 @@ pg_up() {
   PG_PORT=$(free_port)
   local opts="-k $dir/pg -p $PG_PORT -c listen_addresses=127.0.0.1 -c max_connections=300"
   [ "$durable" = no ] && opts="$opts -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+  # Extra server settings for profiling, e.g. "-c shared_preload_libraries=pg_stat_statements".
+  opts="$opts ${DCLOUD_PG_OPTS:-}"
   runuser -u postgres -- $pgbin/initdb -D "$dir/pg/data" -U postgres -A trust -E UTF8 \
     --locale=C.UTF-8 --no-sync >"$dir/pg/initdb.log" 2>&1
   runuser -u postgres -- $pgbin/pg_ctl -D "$dir/pg/data" -l "$dir/pg/server.log" -w -t 60 \

@@ -81,7 +81,11 @@ TEST_F(LeaderTest, OnlyTheLeaderBooksAndAnotherTakesOverWhenTheLeaseLapses) {
   // The same batch with the current token books the task.
   auto fresh = store_->commitBookings(batch, b->fencingToken());
   ASSERT_TRUE(fresh.ok()) << fresh.error().message;
-  EXPECT_EQ(fresh->size(), 1u);
+  EXPECT_EQ(fresh->woken.size(), 1u);
+  ASSERT_EQ(fresh->attempts.size(), 1u);
+  EXPECT_EQ(fresh->attempts[0].worker_id, worker);
+  EXPECT_EQ(sqlText("SELECT attempt_id::text FROM scheduler.tasks WHERE id = '" + task + "'"),
+            fresh->attempts[0].attempt_id);
   EXPECT_EQ(sqlText("SELECT state FROM scheduler.tasks WHERE id = '" + task + "'"), "leased");
   EXPECT_EQ(sqlInt("SELECT booked_token FROM scheduler.tasks WHERE id = '" + task + "'"),
             b->fencingToken());

@@ -160,6 +160,44 @@ TEST_F(WorkerFlowTest, CheapestWorkerGetsTheTask) {
   EXPECT_EQ(lease(other_provider_, cheap, 0).size(), 1u);
 }
 
+TEST_F(WorkerFlowTest, ACompletionFreesItsSlotInMemoryAndAReloadNeverCountsItTwice) {
+  fund(owner_.id(), 100 * kMicrosPerCredit);
+  const std::string worker = registerWorker(provider_, 1, "0.5");
+  submit(owner_, commandJob("1"));
+  submit(owner_, commandJob("1"));
+  ASSERT_EQ(*dispatcher_->planOnce(), 1);  // one core
+  EXPECT_EQ(*dispatcher_->planOnce(true, false), 0) << "the booked core is held in memory";
+  std::vector<Lease> first = lease(provider_, worker, 0);
+  ASSERT_EQ(first.size(), 1u);
+  HttpResult done = complete(provider_, worker, first[0],
+                             receiptFor(provider_, worker, first[0], 1000), provider_);
+  ASSERT_EQ(done.status, 200) << done.body;
+  // The completion went through this process's API: the next round books the freed core without
+  // reading the offers again.
+  EXPECT_EQ(*dispatcher_->planOnce(false, false), 1);
+  std::vector<Lease> second = lease(provider_, worker, 0);
+  ASSERT_EQ(second.size(), 1u);
+
+  // A finish that reaches the dispatcher after a reload which already saw it committed must not
+  // free the core a second time: complete outside the API (no report to the dispatcher), reload,
+  // then report it late.
+  Completion c;
+  c.worker_id = worker;
+  c.task_id = second[0].task_id;
+  c.attempt_id = second[0].attempt_id;
+  c.succeeded = true;
+  c.receipt = receiptFor(provider_, worker, second[0], 1000);
+  c.receipt_signature = signReceipt(c.receipt, provider_);
+  c.receipt_json = toJson(receiptToJson(c.receipt));
+  ASSERT_TRUE(store_->completeTask(c).ok());
+  submit(owner_, commandJob("1"));
+  submit(owner_, commandJob("1"));
+  EXPECT_EQ(*dispatcher_->planOnce(), 1) << "the reload sees one free core";
+  dispatcher_->attemptFinished(second[0].attempt_id);
+  EXPECT_EQ(*dispatcher_->planOnce(false, false), 0) << "the late report frees nothing";
+  EXPECT_EQ(sqlInt("SELECT COUNT(*) FROM scheduler.tasks WHERE state = 'leased'"), 1);
+}
+
 TEST_F(WorkerFlowTest, ReputationFloorKeepsProvidersOut) {
   fund(owner_.id(), 100 * kMicrosPerCredit);
   const std::string worker = registerWorker(provider_, 4, "0.1");
