@@ -2,7 +2,8 @@
 // scheduler/main.cpp wires it, dispatcher thread running), the real storage gateway binary (the
 // scheduler mints credentials there per delivered task), PostgreSQL and Redis. Simulated workers
 // register over the signed API, long-poll for leases and complete every task at once with a valid
-// signed usage receipt, running nothing. Prints key=value lines. Usage:
+// signed usage receipt, running nothing, asking for the next task in the completion call (one
+// round trip per task, as a one-slot worker does). Prints key=value lines. Usage:
 //   dcloud-bench-dispatch --db CONNINFO --redis HOST:PORT --gateway-bin PATH --dir DIR
 //                         [--workers N] [--jobs J] [--tasks-per-job T]
 //                         [--latency-tasks N] [--latency-rate PER_S]
@@ -122,55 +123,72 @@ struct Shared {
   std::vector<double> latencies_ms[2];           // per phase
 };
 
-// One simulated worker: lease, complete at once with a signed receipt, repeat.
+// One simulated worker: lease, then complete each task at once with a signed receipt, asking in
+// the same call for the next one (as a one-slot worker does); lease again only when that call
+// brought nothing.
 void workerLoop(Shared& sh, const std::string& worker_id) {
   ApiClient client(sh.url, sh.provider, SystemClock::instance(), SecureRandom::instance());
   const std::string lease_path = "/v1/workers/" + worker_id + "/lease";
   std::vector<double> mine[2];
-  while (!sh.stop.load()) {
-    const auto idle_since = Steady::now();
-    auto r = client.raw("POST", lease_path, R"({"wait_ms": 20000})");
-    const auto got = Steady::now();
-    if (!r.ok() || r->status != 200) {
-      sh.errors.fetch_add(1);
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-      continue;
-    }
-    auto obj = parseJsonObject(r->body);
-    if (!obj.ok()) continue;
+  std::vector<JsonObject> in_hand;
+  // Tasks of a lease or completion response; the latency of each from the later of its job's
+  // insert and the moment this worker went idle (sent the request).
+  auto receive = [&](const std::string& body, Steady::time_point idle_since,
+                     Steady::time_point got) {
+    auto obj = parseJsonObject(body);
+    if (!obj.ok()) return;
     auto tasks = getOptionalArray(*obj, "tasks");
-    if (!tasks.ok() || !tasks->has_value()) continue;
+    if (!tasks.ok() || !tasks->has_value()) return;
     for (std::size_t i = 0; i < (**tasks)->size(); ++i) {
       JsonObject t = (**tasks)->getObject(static_cast<unsigned>(i));
-      UsageReceipt receipt;
-      receipt.receipt_id = *getString(t, "attempt_id");
-      receipt.task_id = *getString(t, "task_id");
-      receipt.job_id = *getString(t, "job_id");
-      receipt.worker_id = worker_id;
-      receipt.provider = sh.provider->id();
-      receipt.wall_millis = 1;
       {
         std::lock_guard lock(sh.mutex);
-        auto it = sh.ready.find(receipt.job_id);
+        auto it = sh.ready.find(*getString(t, "job_id"));
         if (it != sh.ready.end()) {
           mine[it->second.phase].push_back(msSince(std::max(it->second.at, idle_since), got));
         }
       }
-      JsonObject body = new Poco::JSON::Object;
-      body->set("attempt_id", receipt.receipt_id);
-      body->set("status", "succeeded");
-      body->set("exit_code", 0);
-      body->set("receipt", receiptToJson(receipt));
-      body->set("receipt_signature", signReceipt(receipt, *sh.provider));
-      auto done =
-          client.raw("POST", "/v1/workers/" + worker_id + "/tasks/" + receipt.task_id + "/complete",
-                     toJson(body));
-      if (!done.ok() || done->status != 200) {
+      in_hand.push_back(t);
+    }
+  };
+  while (!sh.stop.load()) {
+    if (in_hand.empty()) {
+      const auto idle_since = Steady::now();
+      auto r = client.raw("POST", lease_path, R"({"wait_ms": 20000})");
+      if (!r.ok() || r->status != 200) {
         sh.errors.fetch_add(1);
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
         continue;
       }
-      if (sh.completed.fetch_add(1) + 1 >= sh.total) sh.stop.store(true);
+      receive(r->body, idle_since, Steady::now());
+      continue;
     }
+    JsonObject t = in_hand.back();
+    in_hand.pop_back();
+    UsageReceipt receipt;
+    receipt.receipt_id = *getString(t, "attempt_id");
+    receipt.task_id = *getString(t, "task_id");
+    receipt.job_id = *getString(t, "job_id");
+    receipt.worker_id = worker_id;
+    receipt.provider = sh.provider->id();
+    receipt.wall_millis = 1;
+    JsonObject body = new Poco::JSON::Object;
+    body->set("attempt_id", receipt.receipt_id);
+    body->set("status", "succeeded");
+    body->set("exit_code", 0);
+    body->set("receipt", receiptToJson(receipt));
+    body->set("receipt_signature", signReceipt(receipt, *sh.provider));
+    if (in_hand.empty()) body->set("lease_wait_ms", 20000);
+    const auto idle_since = Steady::now();
+    auto done =
+        client.raw("POST", "/v1/workers/" + worker_id + "/tasks/" + receipt.task_id + "/complete",
+                   toJson(body));
+    if (!done.ok() || done->status != 200) {
+      sh.errors.fetch_add(1);
+      continue;
+    }
+    if (sh.completed.fetch_add(1) + 1 >= sh.total) sh.stop.store(true);
+    receive(done->body, idle_since, Steady::now());
   }
   std::lock_guard lock(sh.mutex);
   for (int p = 0; p < 2; ++p) {

@@ -34,6 +34,8 @@ struct DispatcherConfig {
   // How old the offers may get before a round reloads them. Between reloads they miss only what
   // other processes changed: completions accepted by another scheduler's API, reputations.
   std::int64_t offer_refresh_millis = 2'000;
+  // Nice value of the planning thread (negative: more CPU than request threads; needs root).
+  int thread_nice = -10;
   std::int64_t reap_interval_millis = 1000;
   std::int64_t heartbeat_timeout_millis = 10'000;
   int pending_batch = 10'000;

@@ -179,88 +179,102 @@ class Heartbeat final : public Endpoint {
   const ApiDeps& d_;
 };
 
+// Hands the worker's booked, undelivered tasks over, each with storage credentials for its
+// prefixes; an empty array when none is booked.
+Result<Poco::JSON::Array::Ptr> deliver(const ApiDeps& d, const std::string& worker_id,
+                                       const std::vector<Assignment>& tasks) {
+  Poco::JSON::Array::Ptr arr = new Poco::JSON::Array;
+  std::vector<std::string> attempts;
+  for (const auto& a : tasks) attempts.push_back(a.attempt_id);
+  for (const auto& a : tasks) {
+    std::vector<S3Grant> grants{{"write", a.output_prefix}};
+    const std::string bucket_url = "s3://" + a.output_bucket + "/";
+    if (a.spec.kind == core::JobKind::kRender) {
+      grants.push_back({"read", a.spec.scene.substr(bucket_url.size())});
+    }
+    // A train task reads its last checkpoint and writes new ones (submit checked the bucket).
+    if (!a.spec.checkpoint_prefix.empty() && a.spec.checkpoint_prefix.rfind(bucket_url, 0) == 0) {
+      const std::string prefix = a.spec.checkpoint_prefix.substr(bucket_url.size());
+      grants.push_back({"read", prefix});
+      grants.push_back({"write", prefix});
+    }
+    auto creds =
+        d.gateway.credentials(a.owner, a.output_bucket, grants, a.spec.timeout_seconds + 600);
+    if (!creds.ok()) {
+      (void)d.store.releaseAssignments(worker_id, attempts);
+      return unavailable("cannot mint storage credentials: " + creds.error().message);
+    }
+    JsonObject o = assignmentToJson(a);
+    JsonObject s3 = new Poco::JSON::Object;
+    s3->set("endpoint", d.config.s3_endpoint);
+    s3->set("region", d.config.s3_region);
+    s3->set("access_key", creds->access_key);
+    s3->set("secret_key", creds->secret_key);
+    s3->set("expires_at_ms", creds->expires_at_ms);
+    o->set("s3", s3);
+    arr->add(o);
+    log().info("task " + a.task_id + " (attempt " + a.attempt_id + ") delivered to worker " +
+               worker_id);
+    JsonObject event = new Poco::JSON::Object;
+    event->set("task", a.task_id);
+    event->set("index", a.index);
+    event->set("attempt", a.attempt_id);
+    event->set("worker", worker_id);
+    event->set("price", formatMicros(a.price));
+    publishJobEvent(d, a.job_id, "task.leased", event);
+  }
+  return arr;
+}
+
+// The long poll: waits up to wait_ms for work booked onto the worker, then hands it over.
+Result<Poco::JSON::Array::Ptr> leaseTasks(const ApiDeps& d, const std::string& worker_id,
+                                          std::int64_t wait_ms) {
+  // Deadlines for the long poll are real time: this is waiting, not logic.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(wait_ms);
+  while (true) {
+    auto taken = d.store.takeAssignments(worker_id);
+    if (!taken.ok()) return taken.error();
+    if (!taken->empty()) return deliver(d, worker_id, *taken);
+    const auto left =
+        std::chrono::duration<double>(deadline - std::chrono::steady_clock::now()).count();
+    if (left <= 0.01) break;
+    // Re-check the database at least every 2 s in case a wake-up was lost with Redis.
+    auto woken = d.signals.waitForWake(worker_id, std::min(left, 2.0));
+    if (!woken.ok()) {
+      log().warn("wake-up wait failed: " + woken.error().message);
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+  }
+  return Poco::JSON::Array::Ptr(new Poco::JSON::Array);
+}
+
+// wait_ms of a lease request, clamped to the configured maximum; absent: the maximum.
+Result<std::int64_t> leaseWait(const ApiDeps& d, const JsonObject& obj, const char* key) {
+  auto wait = getOptionalInt(obj, key);
+  if (!wait.ok()) return wait.error();
+  return std::clamp<std::int64_t>(wait->value_or(d.config.lease_wait_max_millis), 0,
+                                  d.config.lease_wait_max_millis);
+}
+
 class Lease final : public Endpoint {
  public:
   explicit Lease(const ApiDeps& d) : d_(d) {}
   ApiResponse handle(const ApiRequest& req) override {
     if (Status s = authorizeWorker(d_, req); !s.ok()) return ApiResponse::error(s.error());
-    const std::string& id = req.path_params.at("id");
     auto obj = body(req);
     if (!obj.ok()) return ApiResponse::error(obj.error());
     if (Status s = requireOnlyFields(*obj, {"wait_ms"}); !s.ok())
       return ApiResponse::error(s.error());
-    auto wait = getOptionalInt(*obj, "wait_ms");
-    if (!wait.ok()) return ApiResponse::error(wait.error());
-    const std::int64_t wait_ms = std::clamp<std::int64_t>(
-        wait->value_or(d_.config.lease_wait_max_millis), 0, d_.config.lease_wait_max_millis);
-    // Deadlines for the long poll are real time: this is waiting, not logic.
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(wait_ms);
-    while (true) {
-      auto taken = d_.store.takeAssignments(id);
-      if (!taken.ok()) return ApiResponse::error(taken.error());
-      if (!taken->empty()) return deliver(id, *taken);
-      const auto left =
-          std::chrono::duration<double>(deadline - std::chrono::steady_clock::now()).count();
-      if (left <= 0.01) break;
-      // Re-check the database at least every 2 s in case a wake-up was lost with Redis.
-      auto woken = d_.signals.waitForWake(id, std::min(left, 2.0));
-      if (!woken.ok()) {
-        log().warn("wake-up wait failed: " + woken.error().message);
-        std::this_thread::sleep_for(std::chrono::milliseconds(200));
-      }
-    }
+    auto wait_ms = leaseWait(d_, *obj, "wait_ms");
+    if (!wait_ms.ok()) return ApiResponse::error(wait_ms.error());
+    auto tasks = leaseTasks(d_, req.path_params.at("id"), *wait_ms);
+    if (!tasks.ok()) return ApiResponse::error(tasks.error());
     JsonObject out = new Poco::JSON::Object;
-    out->set("tasks", Poco::JSON::Array::Ptr(new Poco::JSON::Array));
+    out->set("tasks", *tasks);
     return ApiResponse::json(out);
   }
 
  private:
-  ApiResponse deliver(const std::string& worker_id, const std::vector<Assignment>& tasks) {
-    Poco::JSON::Array::Ptr arr = new Poco::JSON::Array;
-    std::vector<std::string> attempts;
-    for (const auto& a : tasks) attempts.push_back(a.attempt_id);
-    for (const auto& a : tasks) {
-      std::vector<S3Grant> grants{{"write", a.output_prefix}};
-      const std::string bucket_url = "s3://" + a.output_bucket + "/";
-      if (a.spec.kind == core::JobKind::kRender) {
-        grants.push_back({"read", a.spec.scene.substr(bucket_url.size())});
-      }
-      // A train task reads its last checkpoint and writes new ones (submit checked the bucket).
-      if (!a.spec.checkpoint_prefix.empty() && a.spec.checkpoint_prefix.rfind(bucket_url, 0) == 0) {
-        const std::string prefix = a.spec.checkpoint_prefix.substr(bucket_url.size());
-        grants.push_back({"read", prefix});
-        grants.push_back({"write", prefix});
-      }
-      auto creds =
-          d_.gateway.credentials(a.owner, a.output_bucket, grants, a.spec.timeout_seconds + 600);
-      if (!creds.ok()) {
-        (void)d_.store.releaseAssignments(worker_id, attempts);
-        return ApiResponse::error(
-            unavailable("cannot mint storage credentials: " + creds.error().message));
-      }
-      JsonObject o = assignmentToJson(a);
-      JsonObject s3 = new Poco::JSON::Object;
-      s3->set("endpoint", d_.config.s3_endpoint);
-      s3->set("region", d_.config.s3_region);
-      s3->set("access_key", creds->access_key);
-      s3->set("secret_key", creds->secret_key);
-      s3->set("expires_at_ms", creds->expires_at_ms);
-      o->set("s3", s3);
-      arr->add(o);
-      log().info("task " + a.task_id + " (attempt " + a.attempt_id + ") delivered to worker " +
-                 worker_id);
-      JsonObject event = new Poco::JSON::Object;
-      event->set("task", a.task_id);
-      event->set("index", a.index);
-      event->set("attempt", a.attempt_id);
-      event->set("worker", worker_id);
-      event->set("price", formatMicros(a.price));
-      publishJobEvent(d_, a.job_id, "task.leased", event);
-    }
-    JsonObject out = new Poco::JSON::Object;
-    out->set("tasks", arr);
-    return ApiResponse::json(out);
-  }
   const ApiDeps& d_;
 };
 
@@ -326,10 +340,15 @@ class Complete final : public Endpoint {
     auto obj = body(req);
     if (!obj.ok()) return ApiResponse::error(obj.error());
     if (Status s = requireOnlyFields(*obj, {"attempt_id", "status", "exit_code", "error", "outputs",
-                                            "receipt", "receipt_signature"});
+                                            "receipt", "receipt_signature", "lease_wait_ms"});
         !s.ok()) {
       return ApiResponse::error(s.error());
     }
+    // With lease_wait_ms the completion is also a lease request: the slot it frees is booked
+    // again and the next work comes back in this response, one round trip per task.
+    const bool lease_next = (*obj)->has("lease_wait_ms");
+    auto lease_wait = leaseWait(d_, *obj, "lease_wait_ms");
+    if (!lease_wait.ok()) return ApiResponse::error(lease_wait.error());
     Completion c;
     c.worker_id = req.path_params.at("id");
     c.task_id = req.path_params.at("task");
@@ -406,6 +425,13 @@ class Complete final : public Endpoint {
     out->set("task_state", result->task_state);
     out->set("job_state", result->job_state);
     out->set("cost", formatMicros(result->cost));
+    if (lease_next) {
+      // The completion stands whatever happens here: work that cannot be handed over now stays
+      // booked for the worker's next lease request.
+      auto tasks = leaseTasks(d_, c.worker_id, *lease_wait);
+      if (!tasks.ok()) log().warn("lease after completion failed: " + tasks.error().message);
+      out->set("tasks", tasks.ok() ? *tasks : Poco::JSON::Array::Ptr(new Poco::JSON::Array));
+    }
     return ApiResponse::json(out);
   }
 

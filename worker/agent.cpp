@@ -126,6 +126,9 @@ void Agent::startTask(const JsonObject& obj) {
   }
   std::lock_guard lock(mutex_);
   if (running_.count(task->attempt_id)) return;
+  // Stopping: run() has cancelled and collected what runs; a task handed over now is requeued by
+  // the scheduler when this worker's heartbeats stop.
+  if (stopping_) return;
   auto run = std::make_unique<Running>();
   Running* raw = run.get();
   run->attempt_id = task->attempt_id;
@@ -133,6 +136,7 @@ void Agent::startTask(const JsonObject& obj) {
   rc.worker_id = worker_id_;
   rc.scratch_dir = config_.scratch_dir;
   rc.blender = config_.blender;
+  rc.next_lease_wait_millis = config_.next_lease_wait_millis;
   run->thread = std::thread([this, raw, rc, t = *task]() {
     metrics_.gauge("dcloud_worker_tasks_running", "Attempts running now").add(1);
     TaskRunner runner(rc, scheduler_, key_, sandbox_, clock_);
@@ -144,6 +148,8 @@ void Agent::startTask(const JsonObject& obj) {
         .inc();
     metrics_.counter("dcloud_worker_bytes_uploaded_total", "Output bytes uploaded")
         .inc(static_cast<double>(outcome.bytes_out));
+    // Work the completion brought back starts at once, without waiting for the lease loop.
+    for (const JsonObject& next : outcome.next_tasks) startTask(next);
     raw->done = true;
   });
   running_.emplace(task->attempt_id, std::move(run));

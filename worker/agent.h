@@ -33,6 +33,9 @@ struct AgentConfig {
   std::int64_t memory_mb = 0;  // 0: detected
   std::string blender = "/usr/bin/blender";
   std::int64_t lease_wait_millis = 10'000;
+  // A finished task's completion also asks for the next work booked onto the freed resources,
+  // waiting this long for it (0: no); the lease loop gets whatever this misses.
+  std::int64_t next_lease_wait_millis = 1'000;
 };
 
 class Agent {

@@ -47,12 +47,14 @@ int main(int argc, char** argv) {
   auto args = Args::parse(argc, argv);
   if (!args.ok()) return fail(args.error().message);
   if (Status s = args->requireKnown({"scheduler", "key", "price", "scratch", "cores", "memory-mb",
-                                     "blender", "lease-wait-ms", "listen-port", "port-file"});
+                                     "blender", "lease-wait-ms", "next-lease-wait-ms",
+                                     "listen-port", "port-file"});
       !s.ok()) {
     return fail(s.error().message +
                 "\nusage: dcloud-worker --scheduler URL --key PROVIDER_KEY "
                 "--price cpu=P[,gpu=P] [--scratch DIR] [--cores N] [--memory-mb N] "
-                "[--blender PATH] [--listen-port P] [--port-file F]");
+                "[--blender PATH] [--lease-wait-ms N] [--next-lease-wait-ms N] [--listen-port P] "
+                "[--port-file F]");
   }
   worker::AgentConfig config;
   config.scheduler_url = args->get("scheduler", "DCLOUD_SCHEDULER_URL", "");
@@ -67,10 +69,14 @@ int main(int argc, char** argv) {
   auto cores = args->getInt("cores", 0);
   auto memory = args->getInt("memory-mb", 0);
   auto wait = args->getInt("lease-wait-ms", 10000);
-  if (!cores.ok() || !memory.ok() || !wait.ok()) return fail("numeric options must be integers");
+  auto next_wait = args->getInt("next-lease-wait-ms", 1000);
+  if (!cores.ok() || !memory.ok() || !wait.ok() || !next_wait.ok())
+    return fail("numeric options must be integers");
+  if (*next_wait < 0) return fail("--next-lease-wait-ms must not be negative");
   config.cores = static_cast<int>(*cores);
   config.memory_mb = *memory;
   config.lease_wait_millis = *wait;
+  config.next_lease_wait_millis = *next_wait;
   ::mkdir(config.scratch_dir.c_str(), 0711);
   auto key = KeyPair::load(key_file);
   if (!key.ok()) return fail(key.error().message);

@@ -355,12 +355,22 @@ RunOutcome TaskRunner::run(const Task& task, std::atomic<bool>& cancel) {
   body->set("outputs", keys);
   body->set("receipt", receiptToJson(receipt));
   body->set("receipt_signature", signReceipt(receipt, key_));
+  if (config_.next_lease_wait_millis > 0)
+    body->set("lease_wait_ms", config_.next_lease_wait_millis);
   const std::string complete_path =
       "/v1/workers/" + config_.worker_id + "/tasks/" + task.task_id + "/complete";
   // The completion carries the bill: retry through short outages, stop when refused.
   for (int attempt = 0; attempt < 30; ++attempt) {
-    auto r = scheduler_.call("POST", complete_path, body, 15000);
+    auto r = scheduler_.call("POST", complete_path, body,
+                             15000 + static_cast<int>(config_.next_lease_wait_millis));
     if (r.ok()) {
+      auto next = getOptionalArray(*r, "tasks");
+      if (next.ok() && next->has_value()) {
+        for (std::size_t i = 0; i < (**next)->size(); ++i) {
+          JsonObject o = (**next)->getObject(static_cast<unsigned>(i));
+          if (o) outcome.next_tasks.push_back(o);
+        }
+      }
       log_.info("task " + task.task_id + " " + (outcome.succeeded ? "succeeded" : "failed") +
                 (outcome.error.empty() ? "" : " (" + outcome.error + ")") + "; cpu " +
                 std::to_string(receipt.cpu_millis) + " ms, wall " +

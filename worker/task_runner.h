@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "common/http_client.h"
 #include "common/identity.h"
@@ -22,6 +23,9 @@ struct RunnerConfig {
   std::string blender = "/usr/bin/blender";
   int max_processes = 1024;
   bool keep_scratch = false;
+  // > 0: the completion call also asks for the worker's next work, waiting up to this long;
+  // what comes back is in RunOutcome::next_tasks.
+  std::int64_t next_lease_wait_millis = 0;
 };
 
 struct RunOutcome {
@@ -30,6 +34,7 @@ struct RunOutcome {
   std::string error;
   int frames_done = 0;
   std::int64_t bytes_out = 0;
+  std::vector<JsonObject> next_tasks;  // leased in the completion's response
 };
 
 class TaskRunner {

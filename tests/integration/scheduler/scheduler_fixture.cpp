@@ -245,7 +245,7 @@ UsageReceipt SchedulerTest::receiptFor(const KeyPair& provider, const std::strin
 
 HttpResult SchedulerTest::complete(const KeyPair& provider, const std::string& worker,
                                    const Lease& lease, const UsageReceipt& receipt,
-                                   const KeyPair& signer) {
+                                   const KeyPair& signer, std::optional<int> lease_wait_ms) {
   JsonObject body = new Poco::JSON::Object;
   body->set("attempt_id", lease.attempt_id);
   body->set("status", "succeeded");
@@ -253,6 +253,7 @@ HttpResult SchedulerTest::complete(const KeyPair& provider, const std::string& w
   body->set("outputs", Poco::JSON::Array::Ptr(new Poco::JSON::Array));
   body->set("receipt", receiptToJson(receipt));
   body->set("receipt_signature", signReceipt(receipt, signer));
+  if (lease_wait_ms) body->set("lease_wait_ms", *lease_wait_ms);
   return post(provider, "/v1/workers/" + worker + "/tasks/" + lease.task_id + "/complete",
               toJson(body));
 }

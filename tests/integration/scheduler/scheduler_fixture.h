@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -68,8 +69,10 @@ class SchedulerTest : public ::testing::Test {
                        const std::vector<std::string>& running);
   UsageReceipt receiptFor(const KeyPair& provider, const std::string& worker, const Lease& lease,
                           std::int64_t wall_millis);
+  // With lease_wait_ms the completion also asks for the worker's next work ("tasks").
   HttpResult complete(const KeyPair& provider, const std::string& worker, const Lease& lease,
-                      const UsageReceipt& receipt, const KeyPair& signer);
+                      const UsageReceipt& receipt, const KeyPair& signer,
+                      std::optional<int> lease_wait_ms = std::nullopt);
   JsonObject job(const KeyPair& owner, const std::string& job_id);
   std::string ownerBucket(const KeyPair& owner) const { return "u-" + owner.id().substr(0, 16); }
 

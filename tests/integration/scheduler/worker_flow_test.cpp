@@ -198,6 +198,61 @@ TEST_F(WorkerFlowTest, ACompletionFreesItsSlotInMemoryAndAReloadNeverCountsItTwi
   EXPECT_EQ(sqlInt("SELECT COUNT(*) FROM scheduler.tasks WHERE state = 'leased'"), 1);
 }
 
+TEST_F(WorkerFlowTest, ACompletionCanAskForTheNextTaskInTheSameCall) {
+  fund(owner_.id(), 100 * kMicrosPerCredit);
+  const std::string worker = registerWorker(provider_, 1, "0.5");
+  submit(owner_, commandJob("1"));
+  submit(owner_, commandJob("1"));
+  ASSERT_EQ(*dispatcher_->planOnce(), 1);
+  std::vector<Lease> first = lease(provider_, worker, 0);
+  ASSERT_EQ(first.size(), 1u);
+  const UsageReceipt receipt = receiptFor(provider_, worker, first[0], 1000);
+
+  // A malformed wait is refused before anything is recorded.
+  JsonObject bad = new Poco::JSON::Object;
+  bad->set("attempt_id", first[0].attempt_id);
+  bad->set("status", "succeeded");
+  bad->set("receipt", receiptToJson(receipt));
+  bad->set("receipt_signature", signReceipt(receipt, provider_));
+  bad->set("lease_wait_ms", "soon");
+  EXPECT_EQ(post(provider_, "/v1/workers/" + worker + "/tasks/" + first[0].task_id + "/complete",
+                 toJson(bad))
+                .status,
+            400);
+  EXPECT_EQ(outboxRows(), 0);
+
+  // The completion waits for the freed core to be booked again and returns that work with its
+  // storage credentials.
+  auto pending = std::async(std::launch::async, [&] {
+    return complete(provider_, worker, first[0], receipt, provider_, 10'000);
+  });
+  for (int i = 0; i < 500 && outboxRows() == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_EQ(outboxRows(), 1) << "the completion is recorded before the wait";
+  ASSERT_EQ(*dispatcher_->planOnce(false, false), 1);
+  HttpResult done = pending.get();
+  ASSERT_EQ(done.status, 200) << done.body;
+  JsonObject out = json(done);
+  EXPECT_EQ(*getString(out, "task_state"), "succeeded");
+  auto tasks = getOptionalArray(out, "tasks");
+  ASSERT_TRUE(tasks.ok() && tasks->has_value());
+  ASSERT_EQ((**tasks)->size(), 1u);
+  JsonObject next = (**tasks)->getObject(0);
+  EXPECT_NE(*getString(next, "task_id"), first[0].task_id);
+  EXPECT_TRUE(next->has("s3"));
+  EXPECT_TRUE(lease(provider_, worker, 0).empty()) << "delivered once";
+
+  // Nothing left to book: the wait ends empty-handed, the completion stands.
+  Lease second{*getString(next, "task_id"), *getString(next, "attempt_id"),
+               *getString(next, "job_id"), next};
+  HttpResult last = complete(provider_, worker, second, receiptFor(provider_, worker, second, 1000),
+                             provider_, 0);
+  ASSERT_EQ(last.status, 200) << last.body;
+  EXPECT_EQ((**getOptionalArray(json(last), "tasks"))->size(), 0u);
+  EXPECT_EQ(outboxRows(), 2);
+}
+
 TEST_F(WorkerFlowTest, ReputationFloorKeepsProvidersOut) {
   fund(owner_.id(), 100 * kMicrosPerCredit);
   const std::string worker = registerWorker(provider_, 4, "0.1");
