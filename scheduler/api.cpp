@@ -159,7 +159,21 @@ class SubmitJob final : public Endpoint {
     event->set("kind", std::string(core::jobKindName(spec.kind)));
     event->set("tasks", static_cast<int>(job.tasks.size()));
     publishJobEvent(d_, job.id, "job.submitted", event);
-    d_.dispatcher.triggerQueued();
+    // Tasks ready at once go to the dispatcher as they are, sparing it a reload of the queue;
+    // those that wait for other work (their blockers are counted in SQL) and backups are loaded.
+    if (spec.after.empty() && spec.task_after.empty() && !backup) {
+      std::vector<core::QueuedTask> ready;
+      ready.reserve(job.tasks.size());
+      const std::int64_t now_ms = d_.clock.nowMillis();
+      for (const std::string& task_id : job.task_ids) {
+        core::QueuedTask q(task_id, job.owner, demand, job.id, spec.priority, now_ms);
+        q.preemptible = spec.preemptible;
+        ready.push_back(std::move(q));
+      }
+      d_.dispatcher.submitted(std::move(ready));
+    } else {
+      d_.dispatcher.triggerQueued();
+    }
     // The answer is what was just inserted; only a job with dependencies (its blocker counts
     // are computed in SQL) is read back.
     JobView view = submittedView(job, created_at);

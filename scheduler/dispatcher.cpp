@@ -62,6 +62,20 @@ void Dispatcher::triggerQueued() {
   cv_.notify_all();
 }
 
+void Dispatcher::submitted(std::vector<core::QueuedTask> tasks) {
+  {
+    std::lock_guard lock(mutex_);
+    triggered_ = true;
+    // Bounded like the finishes; past the bound the queue is reloaded instead.
+    if (submitted_.size() + tasks.size() > 100'000) {
+      reload_requested_ = true;
+    } else {
+      for (auto& t : tasks) submitted_.push_back(std::move(t));
+    }
+  }
+  cv_.notify_all();
+}
+
 void Dispatcher::attemptFinished(const std::string& attempt_id) {
   {
     std::lock_guard lock(mutex_);
@@ -129,14 +143,59 @@ Status Dispatcher::refreshOffers(bool reload) {
   return okStatus();
 }
 
+Status Dispatcher::refreshQueue(bool reload, std::int64_t free_cores) {
+  if (reload_requested_next_) {
+    reload = true;
+    reload_requested_next_ = false;
+  }
+  // Reloading costs a sort of every pending task in SQL: between reloads a round plans what is
+  // left of the last load and the submits reported since, unless that is fewer tasks than the
+  // free cores could take while more wait in the database.
+  if (!reload && queue_truncated_ && static_cast<std::int64_t>(queue_.size()) < free_cores) {
+    reload = true;
+  }
+  std::vector<core::QueuedTask> fresh;
+  {
+    std::lock_guard lock(mutex_);
+    fresh.swap(submitted_);
+  }
+  // Taken before the reload's query: each was committed before it was reported, so the reload
+  // holds it. Submits reported after this point wait for the next round.
+  if (reload) {
+    auto queue = store_.pendingTasks(config_.pending_batch, clock_.nowMillis());
+    if (!queue.ok()) return queue.error();
+    queue_ = std::move(*queue);
+    queue_truncated_ = static_cast<int>(queue_.size()) >= config_.pending_batch;
+    return okStatus();
+  }
+  if (fresh.empty()) return okStatus();
+  if (queue_truncated_) {
+    // Older tasks wait in the database: new ones must not overtake them.
+    reload_requested_next_ = true;
+    return okStatus();
+  }
+  // A submit reported after a reload's query may be in what it loaded already.
+  std::unordered_set<std::string_view> held;
+  held.reserve(queue_.size());
+  for (const auto& t : queue_) held.insert(t.task_id);
+  std::vector<core::QueuedTask> added;
+  for (auto& t : fresh) {
+    if (!held.count(t.task_id)) added.push_back(std::move(t));
+  }
+  for (auto& t : added) queue_.push_back(std::move(t));
+  return okStatus();
+}
+
 Result<int> Dispatcher::planRound(bool reload, bool reload_offers) {
   auto leading = ensureLeadership();
   if (!leading.ok()) return leading.error();
   if (!*leading) {
     queue_.clear();
+    queue_truncated_ = true;  // taking the lead later starts with a reload
     offers_fresh_ = false;
     std::lock_guard lock(mutex_);
     finished_attempts_.clear();
+    submitted_.clear();
     return 0;
   }
   // Round timings (real time: this is measurement, not logic) go to the log.
@@ -147,18 +206,7 @@ Result<int> Dispatcher::planRound(bool reload, bool reload_offers) {
   const auto loaded = std::chrono::steady_clock::now();
   std::int64_t free_cores = 0;
   for (const auto& o : offers) free_cores += std::max(0, o.free.cores);
-  // Reloading costs a sort of every pending task in SQL: between reloads a round plans what is
-  // left of the last load, unless that is fewer tasks than the free cores could take.
-  if (reload_requested_next_) {
-    reload = true;
-    reload_requested_next_ = false;
-  }
-  if (reload || (queue_truncated_ && static_cast<std::int64_t>(queue_.size()) < free_cores)) {
-    auto queue = store_.pendingTasks(config_.pending_batch, clock_.nowMillis());
-    if (!queue.ok()) return queue.error();
-    queue_ = std::move(*queue);
-    queue_truncated_ = static_cast<int>(queue_.size()) >= config_.pending_batch;
-  }
+  if (Status q = refreshQueue(reload, free_cores); !q.ok()) return q.error();
   if (queue_.empty()) return 0;
   const auto queued = std::chrono::steady_clock::now();
   core::PlanOptions options;

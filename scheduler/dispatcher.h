@@ -57,8 +57,12 @@ class Dispatcher {
   // Asks for a planning round soon that reloads the queue and the offers from PostgreSQL (a
   // worker came or went, an attempt was requeued).
   void trigger();
-  // Asks for a planning round soon that reloads the queue (a submit, a pause or resume).
+  // Asks for a planning round soon that reloads the queue (a pause or resume, a retry).
   void triggerQueued();
+  // Tasks of a job just committed, ready at once (no dependencies), as pendingTasks would load
+  // them: the next round adds them to the queue it holds instead of reloading it. A dispatcher
+  // that does not lead, or holds only part of the queue, reloads instead.
+  void submitted(std::vector<core::QueuedTask> tasks);
   // An attempt this process saw finish no longer holds its worker's resources: a planning round
   // soon gives them out again, from the queue it holds (reloaded only when that runs short).
   void attemptFinished(const std::string& attempt_id);
@@ -81,6 +85,9 @@ class Dispatcher {
   Result<int> planRound(bool reload_queue, bool reload_offers);
   // Reloads the offer book when asked, stale or empty, then applies the finishes reported since.
   Status refreshOffers(bool reload);
+  // Reloads the queue when asked (dropping the submits reported before the reload: it holds
+  // them), else appends the submits reported since the last round.
+  Status refreshQueue(bool reload, std::int64_t free_cores);
   // Preemption after a round's bookings, over the offers as the round left them.
   Result<int> preemptRound(std::vector<core::Offer>& offers);
   DispatcherConfig config_;
@@ -95,6 +102,7 @@ class Dispatcher {
   bool reload_requested_ = false;
   bool reload_offers_requested_ = false;
   std::vector<std::string> finished_attempts_;  // reported since the last round (under mutex_)
+  std::vector<core::QueuedTask> submitted_;     // reported since the last round (under mutex_)
   bool stopping_ = false;
   std::int64_t last_reap_ = 0;
   std::int64_t redis_trouble_until_ = 0;

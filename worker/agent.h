@@ -34,8 +34,9 @@ struct AgentConfig {
   std::string blender = "/usr/bin/blender";
   std::int64_t lease_wait_millis = 10'000;
   // A finished task's completion also asks for the next work booked onto the freed resources,
-  // waiting this long for it (0: no); the lease loop gets whatever this misses.
-  std::int64_t next_lease_wait_millis = 1'000;
+  // waiting this long for it (0: no). Worth it on a one-slot worker; with several slots the lease
+  // loop, which waits already, is woken first and the completion would only linger.
+  std::int64_t next_lease_wait_millis = 0;
 };
 
 class Agent {

@@ -69,7 +69,7 @@ int main(int argc, char** argv) {
   auto cores = args->getInt("cores", 0);
   auto memory = args->getInt("memory-mb", 0);
   auto wait = args->getInt("lease-wait-ms", 10000);
-  auto next_wait = args->getInt("next-lease-wait-ms", 1000);
+  auto next_wait = args->getInt("next-lease-wait-ms", 0);
   if (!cores.ok() || !memory.ok() || !wait.ok() || !next_wait.ok())
     return fail("numeric options must be integers");
   if (*next_wait < 0) return fail("--next-lease-wait-ms must not be negative");

@@ -253,6 +253,30 @@ TEST_F(WorkerFlowTest, ACompletionCanAskForTheNextTaskInTheSameCall) {
   EXPECT_EQ(outboxRows(), 2);
 }
 
+TEST_F(WorkerFlowTest, SubmittedTasksReachTheDispatcherWithoutAQueueReloadAndAreHeldOnce) {
+  fund(owner_.id(), 100 * kMicrosPerCredit);
+  const std::string worker = registerWorker(provider_, 2, "0.5");
+  ASSERT_EQ(*dispatcher_->planOnce(), 0);  // offers and an empty queue loaded
+  for (int i = 0; i < 3; ++i) submit(owner_, commandJob("1"));
+  // The submits handed their tasks over: no reload needed to book them.
+  ASSERT_EQ(*dispatcher_->planOnce(false, false), 2);
+  const std::string waiting =
+      sqlText("SELECT id::text FROM scheduler.tasks WHERE state = 'pending' LIMIT 1");
+  ASSERT_FALSE(waiting.empty());
+  // The waiting task reported again (as a submit racing a reload would): held once.
+  core::TaskDemand demand{{1, 512, 0, 0}, kMicrosPerCredit, 0};
+  dispatcher_->submitted({core::QueuedTask(waiting, owner_.id(), demand)});
+  std::vector<Lease> leases = lease(provider_, worker, 0);
+  ASSERT_EQ(leases.size(), 2u);
+  for (const Lease& l : leases) {
+    ASSERT_EQ(
+        complete(provider_, worker, l, receiptFor(provider_, worker, l, 1000), provider_).status,
+        200);
+  }
+  EXPECT_EQ(*dispatcher_->planOnce(false, false), 1) << "two free cores, one task";
+  EXPECT_EQ(sqlInt("SELECT COUNT(*) FROM scheduler.tasks WHERE state = 'leased'"), 1);
+}
+
 TEST_F(WorkerFlowTest, ReputationFloorKeepsProvidersOut) {
   fund(owner_.id(), 100 * kMicrosPerCredit);
   const std::string worker = registerWorker(provider_, 4, "0.1");
