@@ -172,15 +172,13 @@ Result<ReceivedBody> receiveBody(S3Exchange& ex, const BodyPlan& plan, const Aut
   std::optional<AwsChunkedDecoder> decoder;
   if (plan.chunked) decoder.emplace(auth.chunk_signing);
   std::vector<char> buf(kBufferBytes);
-  std::istream& in = ex.body();
   std::int64_t wire = 0;
   const bool to_end = plan.wire_bytes < 0;
   while (to_end || wire < plan.wire_bytes) {
     const std::size_t want = to_end ? kBufferBytes
                                     : static_cast<std::size_t>(std::min<std::int64_t>(
                                           kBufferBytes, plan.wire_bytes - wire));
-    in.read(buf.data(), static_cast<std::streamsize>(want));
-    const std::streamsize got = in.gcount();
+    const auto got = static_cast<std::streamsize>(ex.readBody(buf.data(), want));
     if (got <= 0) break;
     wire += got;
     ex.record().bytes_in += got;

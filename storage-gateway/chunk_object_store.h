@@ -19,6 +19,7 @@
 #include "common/random.h"
 #include "storage-gateway/chunk_cipher.h"
 #include "storage-gateway/master_key.h"
+#include "storage-gateway/metadata_cache.h"
 #include "storage-gateway/object_store.h"
 #include "storage-gateway/pg_chunk_index.h"
 
@@ -46,6 +47,12 @@ class ChunkObjectStore final : public ObjectStore {
   Random& random() { return random_; }
   // The cipher of bucket, creating and storing its data key on first use.
   Result<std::shared_ptr<const ChunkCipher>> cipherFor(const std::string& bucket);
+  // A blob this process just wrote in one piece (complete, its whole manifest in info), so that
+  // reading it soon after needs no query. A complete blob never changes; it can only be removed,
+  // and remove() forgets it. Removed by another process, it stays readable here for at most
+  // kRecentBlobMillis, far below the collector's grace period, while its files are still there.
+  void remember(const std::string& id, const BlobInfo& info);
+  static constexpr std::int64_t kRecentBlobMillis = 5000;
 
  private:
   ChunkObjectStore(std::string dir, std::shared_ptr<PgPool> pool, const MasterKey& master,
@@ -54,7 +61,8 @@ class ChunkObjectStore final : public ObjectStore {
         index_(std::move(pool)),
         master_(master),
         clock_(clock),
-        random_(random) {}
+        random_(random),
+        recent_(clock, kRecentBlobMillis) {}
 
   std::string dir_;
   PgChunkIndex index_;
@@ -63,6 +71,7 @@ class ChunkObjectStore final : public ObjectStore {
   Random& random_;
   std::mutex mutex_;
   std::map<std::string, std::shared_ptr<const ChunkCipher>> ciphers_;
+  MetadataCache<BlobInfo> recent_;
 };
 
 }  // namespace dcloud::gateway

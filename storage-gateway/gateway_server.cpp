@@ -8,6 +8,7 @@
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerRequestImpl.h>
 #include <Poco/Net/HTTPServerResponse.h>
+#include <Poco/Net/HTTPServerSession.h>
 #include <Poco/Net/SSLManager.h>
 #include <Poco/Net/SecureServerSocket.h>
 #include <Poco/Net/ServerSocket.h>
@@ -81,7 +82,41 @@ std::string badContentLengthReply(const std::string& resource, const std::string
 // ---- S3Exchange -----------------------------------------------------------------------------
 
 std::istream& S3Exchange::body() {
+  stream_used_ = true;
   return http_request_.stream();
+}
+
+namespace {
+
+// HTTPSession::read is protected: it serves the bytes the session buffered with the headers,
+// then receives straight into the caller's buffer. Reached through a derived class's member
+// pointer, the standard way to call a protected member on another object.
+struct SessionReader : Poco::Net::HTTPSession {
+  static int readFrom(Poco::Net::HTTPSession& session, char* out, std::streamsize n) {
+    int (Poco::Net::HTTPSession::*read_member)(char*, std::streamsize) = &SessionReader::read;
+    return (session.*read_member)(out, n);
+  }
+};
+
+}  // namespace
+
+std::size_t S3Exchange::readBody(char* out, std::size_t n) {
+  auto* impl = dynamic_cast<Poco::Net::HTTPServerRequestImpl*>(&http_request_);
+  if (impl == nullptr || stream_used_ || http_request_.getChunkedTransferEncoding() ||
+      contentLength() < 0) {
+    std::istream& in = body();
+    in.read(out, static_cast<std::streamsize>(n));
+    return static_cast<std::size_t>(std::max<std::streamsize>(0, in.gcount()));
+  }
+  // The caller never asks past Content-Length, so the next request's bytes stay unread.
+  try {
+    const int got = SessionReader::readFrom(impl->session(), out, static_cast<std::streamsize>(n));
+    if (got <= 0) return 0;
+    direct_bytes_ += got;
+    return static_cast<std::size_t>(got);
+  } catch (const Poco::Exception&) {
+    return 0;  // timeout or reset: the body is incomplete
+  }
 }
 
 std::int64_t S3Exchange::contentLength() const {
@@ -112,13 +147,14 @@ void S3Exchange::drainOrClose() {
     return;
   }
   char buf[16384];
-  std::int64_t left = declared;
-  std::istream& in = http_request_.stream();
-  while (left > 0 && in) {
-    in.read(buf, static_cast<std::streamsize>(std::min<std::int64_t>(left, sizeof buf)));
-    if (in.gcount() <= 0) break;
-    left -= in.gcount();
-    record_.bytes_in += in.gcount();
+  // What readBody() already took does not pass through the body stream: it goes on that way.
+  std::int64_t left = declared - direct_bytes_;
+  while (left > 0) {
+    const std::size_t got =
+        readBody(buf, static_cast<std::size_t>(std::min<std::int64_t>(left, sizeof buf)));
+    if (got == 0) break;
+    left -= static_cast<std::int64_t>(got);
+    record_.bytes_in += static_cast<std::int64_t>(got);
   }
   if (left > 0) http_response_.setKeepAlive(false);
 }

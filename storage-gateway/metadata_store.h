@@ -43,8 +43,9 @@ struct ObjectRecord {
   bool delete_marker = false;  // a delete marker (no data, no etag)
   bool is_latest = true;
   std::int64_t seq = 0;  // order of a key's versions, newest highest
-  // Written with a new version (retention, legal hold, tags, ACL) in the same commit; reads leave
-  // it empty (MetadataStore::getVersionAttributes).
+  // Written with a new version (retention, legal hold, tags, ACL) in the same commit. getObject
+  // fills it (empty attributes when the version has none); other reads leave it unset
+  // (MetadataStore::getVersionAttributes).
   std::optional<VersionAttributes> attributes;
 };
 

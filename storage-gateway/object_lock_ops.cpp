@@ -296,8 +296,11 @@ Result<std::optional<VersionAttributes>> defaultVersionAttributes(S3Deps& deps,
 }
 
 Status setVersionAttributeHeaders(S3Deps& deps, S3Exchange& ex, const ObjectRecord& object) {
+  // getObject reads them with the object (one round trip); other reads leave them unset.
   Result<VersionAttributes> a =
-      deps.metadata.getVersionAttributes(object.bucket, object.key, object.version_id);
+      object.attributes
+          ? Result<VersionAttributes>(*object.attributes)
+          : deps.metadata.getVersionAttributes(object.bucket, object.key, object.version_id);
   if (!a.ok()) return a.error();
   if (!a->lock_mode.empty()) {
     ex.setHeader("x-amz-object-lock-mode", a->lock_mode);

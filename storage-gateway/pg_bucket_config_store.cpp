@@ -7,6 +7,7 @@
 #include "storage-gateway/object_lock.h"
 #include "storage-gateway/pg_bucket_config_store.h"
 #include "storage-gateway/pg_metadata_store.h"
+#include "storage-gateway/pg_prepared.h"
 #include "storage-gateway/s3_errors.h"
 
 namespace dcloud::gateway {
@@ -58,25 +59,16 @@ TagSet parseTags(const std::string& text) {
   return out;
 }
 
-VersionAttributes attributesFrom(const pqxx::row& r) {
-  VersionAttributes a;
-  a.lock_mode = r[0].as<std::string>();
-  a.retain_until_ms = r[1].as<std::int64_t>();
-  a.legal_hold = r[2].as<bool>();
-  a.tags = parseTags(r[3].as<std::string>());
-  a.acl = r[4].as<std::string>();
-  return a;
-}
-
-std::optional<VersionAttributes> readAttributes(pqxx::work& w, const std::string& bucket,
-                                                const std::string& key,
+std::optional<VersionAttributes> readAttributes(pqxx::transaction_base& w,
+                                                const std::string& bucket, const std::string& key,
                                                 const std::string& version_id) {
-  pqxx::result row = w.exec_params("SELECT " + kAttributeColumns +
-                                       " FROM gateway.version_attributes WHERE bucket = $1 AND "
-                                       "key = $2 AND version_id = $3",
-                                   bucket, key, version_id);
+  pqxx::result row = execPrepared(w, "gw_read_attributes",
+                                  "SELECT " + kAttributeColumns +
+                                      " FROM gateway.version_attributes WHERE bucket = $1 AND "
+                                      "key = $2 AND version_id = $3",
+                                  bucket, key, version_id);
   if (row.empty()) return std::nullopt;
-  return attributesFrom(row[0]);
+  return versionAttributesFrom(row[0], 0);
 }
 
 void writeAttributes(pqxx::work& w, const std::string& bucket, const std::string& key,
@@ -93,6 +85,16 @@ void writeAttributes(pqxx::work& w, const std::string& bucket, const std::string
 
 }  // namespace
 
+VersionAttributes versionAttributesFrom(const pqxx::row& r, pqxx::row::size_type first) {
+  VersionAttributes a;
+  a.lock_mode = r[first].as<std::string>();
+  a.retain_until_ms = r[first + 1].as<std::int64_t>();
+  a.legal_hold = r[first + 2].as<bool>();
+  a.tags = parseTags(r[first + 3].as<std::string>());
+  a.acl = r[first + 4].as<std::string>();
+  return a;
+}
+
 Status checkVersionRemovable(pqxx::work& w, const std::string& bucket, const std::string& key,
                              const std::string& version_id, std::int64_t now_ms,
                              bool bypass_governance) {
@@ -103,8 +105,15 @@ Status checkVersionRemovable(pqxx::work& w, const std::string& bucket, const std
 
 Status storeVersionAttributes(pqxx::work& w, const ObjectRecord& object,
                               const std::string& version_id) {
+  std::optional<VersionAttributes> old;
+  if (version_id == "null") old = readAttributes(w, object.bucket, object.key, version_id);
+  return storeVersionAttributes(w, object, version_id, old);
+}
+
+Status storeVersionAttributes(pqxx::work& w, const ObjectRecord& object,
+                              const std::string& version_id,
+                              const std::optional<VersionAttributes>& old) {
   if (version_id == "null") {
-    std::optional<VersionAttributes> old = readAttributes(w, object.bucket, object.key, version_id);
     if (old) {
       DCLOUD_TRY(checkRemovable(*old, object.last_modified_ms, false));
       w.exec_params0(
@@ -121,44 +130,57 @@ Status storeVersionAttributes(pqxx::work& w, const ObjectRecord& object,
 
 Result<CreateBucketOutcome> PgMetadataStore::createBucketWith(
     const BucketRecord& bucket, const std::map<std::string, std::string>& documents) {
-  return pool_->with<CreateBucketOutcome>([&](Conn& c) -> Result<CreateBucketOutcome> {
-    pqxx::work w(c);
-    const char* versioning = bucket.versioning == Versioning::kEnabled     ? "Enabled"
-                             : bucket.versioning == Versioning::kSuspended ? "Suspended"
-                                                                           : "";
-    pqxx::result inserted = w.exec_params(
-        "INSERT INTO gateway.buckets (name, owner, created_at, versioning) "
-        "VALUES ($1, $2, to_timestamp($3::bigint / 1000.0), $4) ON CONFLICT (name) DO NOTHING "
-        "RETURNING name",
-        bucket.name, bucket.owner, bucket.created_ms, versioning);
-    if (!inserted.empty()) {
-      for (const auto& [kind, body] : documents) {
-        w.exec_params0(
-            "INSERT INTO gateway.bucket_documents (bucket, kind, body) VALUES ($1, $2, $3)",
-            bucket.name, kind, body);
-      }
-    }
-    pqxx::result row = w.exec_params(
-        "SELECT name, owner, (extract(epoch from created_at) * 1000)::bigint, versioning FROM "
-        "gateway.buckets WHERE name = $1",
-        bucket.name);
-    w.commit();
-    if (row.empty()) return conflict("bucket vanished while being created");
-    BucketRecord out{row[0][0].as<std::string>(), row[0][1].as<std::string>(),
-                     row[0][2].as<std::int64_t>(), Versioning::kUnversioned};
-    const std::string v = row[0][3].as<std::string>();
-    out.versioning = v == "Enabled"     ? Versioning::kEnabled
-                     : v == "Suspended" ? Versioning::kSuspended
-                                        : Versioning::kUnversioned;
-    return CreateBucketOutcome{out, !inserted.empty()};
-  });
+  Result<CreateBucketOutcome> result =
+      pool_->with<CreateBucketOutcome>([&](Conn& c) -> Result<CreateBucketOutcome> {
+        pqxx::work w(c);
+        const char* versioning = bucket.versioning == Versioning::kEnabled     ? "Enabled"
+                                 : bucket.versioning == Versioning::kSuspended ? "Suspended"
+                                                                               : "";
+        pqxx::result inserted = w.exec_params(
+            "INSERT INTO gateway.buckets (name, owner, created_at, versioning) "
+            "VALUES ($1, $2, to_timestamp($3::bigint / 1000.0), $4) ON CONFLICT (name) DO NOTHING "
+            "RETURNING name",
+            bucket.name, bucket.owner, bucket.created_ms, versioning);
+        if (!inserted.empty()) {
+          for (const auto& [kind, body] : documents) {
+            w.exec_params0(
+                "INSERT INTO gateway.bucket_documents (bucket, kind, body) VALUES ($1, $2, $3)",
+                bucket.name, kind, body);
+          }
+        }
+        pqxx::result row = w.exec_params(
+            "SELECT name, owner, (extract(epoch from created_at) * 1000)::bigint, versioning FROM "
+            "gateway.buckets WHERE name = $1",
+            bucket.name);
+        w.commit();
+        if (row.empty()) return conflict("bucket vanished while being created");
+        BucketRecord out{row[0][0].as<std::string>(), row[0][1].as<std::string>(),
+                         row[0][2].as<std::int64_t>(), Versioning::kUnversioned};
+        const std::string v = row[0][3].as<std::string>();
+        out.versioning = v == "Enabled"     ? Versioning::kEnabled
+                         : v == "Suspended" ? Versioning::kSuspended
+                                            : Versioning::kUnversioned;
+        return CreateBucketOutcome{out, !inserted.empty()};
+      });
+  bucketChanged(bucket.name);
+  return result;
 }
 
 Result<std::map<std::string, std::string>> PgMetadataStore::getBucketDocuments(
     const std::string& bucket) {
   using Out = std::map<std::string, std::string>;
+  if (std::optional<Out> cached = documents_.get(bucket)) return *cached;
+  const std::uint64_t generation = documents_.generation();
+  Result<Out> read = readBucketDocuments(bucket);
+  if (read.ok()) documents_.put(bucket, *read, generation);
+  return read;
+}
+
+Result<std::map<std::string, std::string>> PgMetadataStore::readBucketDocuments(
+    const std::string& bucket) {
+  using Out = std::map<std::string, std::string>;
   return pool_->with<Out>([&](Conn& c) -> Result<Out> {
-    pqxx::read_transaction w(c);
+    pqxx::nontransaction w(c);
     pqxx::result rows = w.exec_params(
         "SELECT d.kind, d.body FROM gateway.buckets b LEFT JOIN gateway.bucket_documents d ON "
         "d.bucket = b.name WHERE b.name = $1",
@@ -174,7 +196,7 @@ Result<std::map<std::string, std::string>> PgMetadataStore::getBucketDocuments(
 
 Status PgMetadataStore::putBucketDocument(const std::string& bucket, const std::string& kind,
                                           const std::optional<std::string>& body) {
-  return pool_->withStatus([&](Conn& c) -> Status {
+  Status out = pool_->withStatus([&](Conn& c) -> Status {
     pqxx::work w(c);
     pqxx::result b =
         w.exec_params("SELECT versioning FROM gateway.buckets WHERE name = $1 FOR UPDATE", bucket);
@@ -196,6 +218,8 @@ Status PgMetadataStore::putBucketDocument(const std::string& bucket, const std::
     w.commit();
     return okStatus();
   });
+  bucketChanged(bucket);
+  return out;
 }
 
 Result<std::vector<std::pair<std::string, std::string>>> PgMetadataStore::listBucketDocuments(
@@ -215,9 +239,8 @@ Result<VersionAttributes> PgMetadataStore::getVersionAttributes(const std::strin
                                                                 const std::string& key,
                                                                 const std::string& version_id) {
   return pool_->with<VersionAttributes>([&](Conn& c) -> Result<VersionAttributes> {
-    pqxx::work w(c);
+    pqxx::nontransaction w(c);
     std::optional<VersionAttributes> a = readAttributes(w, bucket, key, version_id);
-    w.commit();
     if (a) return *a;
     return VersionAttributes{};
   });

@@ -4,6 +4,7 @@
 // bucket-configuration queries live in pg_bucket_config_store.cpp).
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "common/pg.h"
@@ -12,6 +13,9 @@
 
 namespace dcloud::gateway {
 
+// The attributes in r's columns first.. first + 4: lock_mode, retain_until_ms, legal_hold,
+// tags::text, acl.
+VersionAttributes versionAttributesFrom(const pqxx::row& r, pqxx::row::size_type first);
 // Before a version is removed by id: AccessDenied while Object Lock protects it at now_ms.
 Status checkVersionRemovable(pqxx::work& w, const std::string& bucket, const std::string& key,
                              const std::string& version_id, std::int64_t now_ms,
@@ -21,5 +25,9 @@ Status checkVersionRemovable(pqxx::work& w, const std::string& bucket, const std
 // version's attributes (object.attributes) stored.
 Status storeVersionAttributes(pqxx::work& w, const ObjectRecord& object,
                               const std::string& version_id);
+// The same with the "null" version's attributes already read under the key's lock (old).
+Status storeVersionAttributes(pqxx::work& w, const ObjectRecord& object,
+                              const std::string& version_id,
+                              const std::optional<VersionAttributes>& old);
 
 }  // namespace dcloud::gateway

@@ -2,6 +2,8 @@
 
 #include <map>
 
+#include "storage-gateway/pg_prepared.h"
+
 namespace dcloud::gateway {
 namespace {
 
@@ -55,12 +57,14 @@ Status PgChunkIndex::appendRefs(const std::string& blob_id, const std::string& b
                                 std::int64_t now_ms) {
   return pool_->withStatus([&](Conn& c) -> Status {
     pqxx::work w(c);
-    w.exec0("SET LOCAL synchronous_commit TO OFF");
-    w.exec_params0(
-        "INSERT INTO gateway.blobs (blob_id, bucket, touched_ms) VALUES ($1, $2, $3) "
-        "ON CONFLICT (blob_id) DO UPDATE SET touched_ms = EXCLUDED.touched_ms",
-        blob_id, bucket, now_ms);
-    if (!refs.empty()) {
+    // Asynchronous commit: set_config(..., true) is SET LOCAL, run in the same statement.
+    const std::string touch =
+        "INSERT INTO gateway.blobs (blob_id, bucket, touched_ms) SELECT $1, $2, $3 FROM (SELECT "
+        "set_config('synchronous_commit', 'off', true)) s ON CONFLICT (blob_id) DO UPDATE SET "
+        "touched_ms = EXCLUDED.touched_ms";
+    if (refs.empty()) {
+      execPrepared(w, "gw_touch_blob", touch, blob_id, bucket, now_ms);
+    } else {
       std::map<std::string, std::int64_t> unique;
       for (const ChunkRef& r : refs) unique.emplace(r.name, r.size);
       std::vector<std::string> names;
@@ -69,12 +73,6 @@ Status PgChunkIndex::appendRefs(const std::string& blob_id, const std::string& b
         names.push_back(name);
         sizes.push_back(size);
       }
-      // Name order: writers sharing chunks lock them in the same order (no deadlock).
-      w.exec_params0(
-          "INSERT INTO gateway.chunks (name, bucket, size, touched_ms) SELECT n, $3, s, $4 FROM "
-          "unnest($1::text[], $2::bigint[]) AS u(n, s) ORDER BY n ON CONFLICT (name) DO UPDATE "
-          "SET touched_ms = EXCLUDED.touched_ms",
-          textArray(names), intArray(sizes), bucket, now_ms);
       std::vector<std::string> ref_names;
       std::vector<std::int64_t> offsets, ref_sizes;
       for (const ChunkRef& r : refs) {
@@ -82,14 +80,24 @@ Status PgChunkIndex::appendRefs(const std::string& blob_id, const std::string& b
         offsets.push_back(r.offset);
         ref_sizes.push_back(r.size);
       }
-      w.exec_params0(
-          "INSERT INTO gateway.blob_chunks (blob_id, \"offset\", chunk, size) SELECT $1, o, n, s "
-          "FROM unnest($2::bigint[], $3::text[], $4::bigint[]) AS u(o, n, s)",
-          blob_id, intArray(offsets), textArray(ref_names), intArray(ref_sizes));
+      // One statement (one round trip): touch the blob, upsert the chunk rows in name order
+      // (writers sharing chunks lock them in the same order: no deadlock), append the manifest
+      // entries (their foreign keys are checked at the statement's end, seeing both upserts).
+      execPrepared(
+          w, "gw_append_refs",
+          "WITH b AS (" + touch +
+              "), c AS (INSERT INTO gateway.chunks (name, bucket, size, touched_ms) SELECT n, $2, "
+              "sz, $3 FROM unnest($4::text[], $5::bigint[]) AS u(n, sz) ORDER BY n ON CONFLICT "
+              "(name) DO UPDATE SET touched_ms = EXCLUDED.touched_ms) INSERT INTO "
+              "gateway.blob_chunks (blob_id, \"offset\", chunk, size) SELECT $1, o, n, sz FROM "
+              "unnest($6::bigint[], $7::text[], $8::bigint[]) AS u(o, n, sz)",
+          blob_id, bucket, now_ms, textArray(names), intArray(sizes), intArray(offsets),
+          textArray(ref_names), intArray(ref_sizes));
     }
     if (final_size) {
       // The manifest must add up (it would not if the collector had taken an abandoned blob).
-      pqxx::result done = w.exec_params(
+      pqxx::result done = execPrepared(
+          w, "gw_complete_blob",
           "UPDATE gateway.blobs SET complete = true, size = $2 WHERE blob_id = $1 AND $2 = "
           "(SELECT coalesce(sum(size), 0) FROM gateway.blob_chunks WHERE blob_id = $1) "
           "RETURNING 1",
@@ -101,10 +109,51 @@ Status PgChunkIndex::appendRefs(const std::string& blob_id, const std::string& b
   });
 }
 
+Status PgChunkIndex::createComplete(const std::string& blob_id, const std::string& bucket,
+                                    const std::vector<ChunkRef>& refs, std::int64_t size,
+                                    std::int64_t now_ms) {
+  std::int64_t total = 0;
+  for (const ChunkRef& r : refs) total += r.size;
+  if (total != size) return internalError("manifest of " + blob_id + " does not add up");
+  std::map<std::string, std::int64_t> unique;
+  for (const ChunkRef& r : refs) unique.emplace(r.name, r.size);
+  std::vector<std::string> names, ref_names;
+  std::vector<std::int64_t> sizes, offsets, ref_sizes;
+  for (const auto& [name, chunk_size] : unique) {
+    names.push_back(name);
+    sizes.push_back(chunk_size);
+  }
+  for (const ChunkRef& r : refs) {
+    ref_names.push_back(r.name);
+    offsets.push_back(r.offset);
+    ref_sizes.push_back(r.size);
+  }
+  return pool_->withStatus([&](Conn& c) -> Status {
+    // A single statement is its own transaction; set_config(..., true) makes its commit
+    // asynchronous like appendRefs' (the object's commit flushes it). A plain INSERT of the
+    // blob: its id is new, so it conflicts with nothing (and must not).
+    pqxx::nontransaction w(c);
+    execPrepared(
+        w, "gw_create_complete",
+        "WITH b AS (INSERT INTO gateway.blobs (blob_id, bucket, touched_ms, complete, size) "
+        "SELECT $1, $2, $3, true, $9 FROM (SELECT set_config('synchronous_commit', 'off', "
+        "true)) s), c AS (INSERT INTO gateway.chunks (name, bucket, size, touched_ms) SELECT n, "
+        "$2, sz, $3 FROM unnest($4::text[], $5::bigint[]) AS u(n, sz) ORDER BY n ON CONFLICT "
+        "(name) DO UPDATE SET touched_ms = EXCLUDED.touched_ms) INSERT INTO gateway.blob_chunks "
+        "(blob_id, \"offset\", chunk, size) SELECT $1, o, n, sz FROM unnest($6::bigint[], "
+        "$7::text[], $8::bigint[]) AS u(o, n, sz)",
+        blob_id, bucket, now_ms, textArray(names), intArray(sizes), intArray(offsets),
+        textArray(ref_names), intArray(ref_sizes), size);
+    return okStatus();
+  });
+}
+
 Result<BlobInfo> PgChunkIndex::blob(const std::string& blob_id, int first_refs) {
   return pool_->with<BlobInfo>([&](Conn& c) -> Result<BlobInfo> {
-    pqxx::read_transaction w(c);
-    pqxx::result rows = w.exec_params(
+    // Single statements need no transaction (saves the BEGIN and COMMIT round trips).
+    pqxx::nontransaction w(c);
+    pqxx::result rows = execPrepared(
+        w, "gw_blob",
         "SELECT b.bucket, b.size, b.complete, b.deleted_ms IS NOT NULL, r.\"offset\", r.chunk, "
         "r.size FROM gateway.blobs b LEFT JOIN LATERAL (SELECT \"offset\", chunk, size FROM "
         "gateway.blob_chunks WHERE blob_id = b.blob_id ORDER BY \"offset\" LIMIT $2) r ON true "
@@ -129,9 +178,10 @@ Result<std::vector<ChunkRef>> PgChunkIndex::refsFrom(const std::string& blob_id,
                                                      int limit) {
   using Out = std::vector<ChunkRef>;
   return pool_->with<Out>([&](Conn& c) -> Result<Out> {
-    pqxx::read_transaction w(c);
+    pqxx::nontransaction w(c);
     // Chunks are at most kChunkBytes long: the bound on offset keeps this an index range scan.
-    pqxx::result rows = w.exec_params(
+    pqxx::result rows = execPrepared(
+        w, "gw_refs_from",
         "SELECT \"offset\", chunk, size FROM gateway.blob_chunks WHERE blob_id = $1 AND "
         "\"offset\" > $2::bigint - $3::bigint AND \"offset\" + size > $2::bigint ORDER BY "
         "\"offset\" "

@@ -45,6 +45,11 @@ class PgChunkIndex {
   Status appendRefs(const std::string& blob_id, const std::string& bucket,
                     const std::vector<ChunkRef>& refs,
                     const std::optional<std::int64_t>& final_size, std::int64_t now_ms);
+  // A new blob whose whole manifest is refs (adding up to size), complete at once: the same rows
+  // as appendRefs with final_size for a blob not yet created, in a single statement committed
+  // asynchronously (one round trip). Fails if blob_id exists.
+  Status createComplete(const std::string& blob_id, const std::string& bucket,
+                        const std::vector<ChunkRef>& refs, std::int64_t size, std::int64_t now_ms);
   // NotFound if the blob does not exist. With first_refs > 0, also its first manifest entries
   // (in the same round trip: a small object's GET costs one query here).
   Result<BlobInfo> blob(const std::string& blob_id, int first_refs = 0);

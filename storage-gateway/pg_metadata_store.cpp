@@ -4,6 +4,7 @@
 
 #include "common/json.h"
 #include "storage-gateway/pg_bucket_config_store.h"
+#include "storage-gateway/pg_prepared.h"
 #include "storage-gateway/s3_errors.h"
 
 namespace dcloud::gateway {
@@ -21,6 +22,12 @@ const std::string kObjectColumns =
     "coalesce(data_id, ''), " +
     millisOf("last_modified") +
     ", coalesce(checksum_algorithm, ''), coalesce(checksum_value, ''), version_id, seq";
+// kObjectColumns of gateway.objects o (for joins).
+const std::string kJoinedObjectColumns =
+    "o.bucket, o.key, o.size, o.etag, o.content_type, o.user_metadata::text, "
+    "coalesce(o.data_id, ''), " +
+    millisOf("o.last_modified") +
+    ", coalesce(o.checksum_algorithm, ''), coalesce(o.checksum_value, ''), o.version_id, o.seq";
 // The same, read from gateway.objects, with delete_marker and is_latest.
 const std::string kCurrentColumns = kObjectColumns + ", false, true";
 // Moves the current row of ($1, $2) into gateway.object_versions (it stays the same version).
@@ -63,7 +70,8 @@ BucketRecord bucketFrom(const pqxx::row& r) {
           versioningFrom(r[3].as<std::string>())};
 }
 
-ObjectRecord objectFrom(const pqxx::row& r) {
+// columns: how many of r's columns are object columns (the rest are read by the caller).
+ObjectRecord objectFrom(const pqxx::row& r, std::size_t columns) {
   ObjectRecord o;
   o.bucket = r[0].as<std::string>();
   o.key = r[1].as<std::string>();
@@ -77,11 +85,15 @@ ObjectRecord objectFrom(const pqxx::row& r) {
   o.checksum_value = r[9].as<std::string>();
   o.version_id = r[10].as<std::string>();
   o.seq = r[11].as<std::int64_t>();
-  if (r.size() > 13) {
+  if (columns > 13) {
     o.delete_marker = r[12].as<bool>();
     o.is_latest = r[13].as<bool>();
   }
   return o;
+}
+
+ObjectRecord objectFrom(const pqxx::row& r) {
+  return objectFrom(r, r.size());
 }
 
 AccessKeyRow keyFrom(const pqxx::row& r) {
@@ -121,7 +133,8 @@ Error noSuchBucket() {
 // (a plain upsert would lose the old id when two first writers race) and a condition checked
 // under it still holds at the commit.
 void lockKey(pqxx::work& w, const std::string& bucket, const std::string& key) {
-  w.exec_params("SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))", bucket, key);
+  execPrepared(w, "gw_lock_key", "SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))", bucket,
+               key);
 }
 
 // The bucket's versioning, read under a share lock so it cannot be deleted before the commit.
@@ -136,10 +149,10 @@ Result<Versioning> lockedVersioning(pqxx::work& w, const std::string& bucket) {
 // to freed.
 void dropNullVersion(pqxx::work& w, const std::string& bucket, const std::string& key,
                      std::vector<std::string>& freed) {
-  pqxx::result gone = w.exec_params(
-      "DELETE FROM gateway.object_versions WHERE bucket = $1 AND key = $2 AND "
-      "version_id = 'null' RETURNING data_id",
-      bucket, key);
+  pqxx::result gone = execPrepared(w, "gw_drop_null",
+                                   "DELETE FROM gateway.object_versions WHERE bucket = $1 AND "
+                                   "key = $2 AND version_id = 'null' RETURNING data_id",
+                                   bucket, key);
   for (const auto& r : gone) {
     if (!r[0].is_null()) freed.push_back(r[0].as<std::string>());
   }
@@ -174,15 +187,31 @@ void promoteNewest(pqxx::work& w, const std::string& bucket, const std::string& 
 Result<PutOutcome> upsertObject(pqxx::work& w, const ObjectRecord& o,
                                 const PutCondition& condition) {
   lockKey(w, o.bucket, o.key);
-  Result<Versioning> versioning = lockedVersioning(w, o.bucket);
-  if (!versioning.ok()) return versioning.error();
-  pqxx::result old = w.exec_params(
-      "SELECT data_id, etag, version_id FROM gateway.objects WHERE bucket = $1 AND key = $2",
+  // In one statement after the key's lock: the bucket's versioning (share-locked, so the bucket
+  // cannot go before the commit), the key's current row and the attributes of its "null"
+  // version, which a write to an unversioned bucket replaces.
+  pqxx::result state = execPrepared(
+      w, "gw_put_state",
+      "SELECT b.versioning, o.data_id, o.etag, o.version_id, a.version_id IS NOT NULL, "
+      "a.lock_mode, a.retain_until_ms, a.legal_hold, a.tags::text, a.acl FROM gateway.buckets b "
+      "LEFT JOIN gateway.objects o ON o.bucket = b.name AND o.key = $2 LEFT JOIN "
+      "gateway.version_attributes a ON a.bucket = b.name AND a.key = $2 AND "
+      "a.version_id = 'null' WHERE b.name = $1 FOR SHARE OF b",
       o.bucket, o.key);
+  if (state.empty()) return noSuchBucket();
+  const Result<Versioning> versioning = versioningFrom(state[0][0].as<std::string>());
+  struct OldRow {
+    std::string data_id, etag, version_id;
+  };
+  std::vector<OldRow> old;
+  if (!state[0][3].is_null()) {
+    old.push_back({state[0][1].is_null() ? "" : state[0][1].as<std::string>(),
+                   state[0][2].as<std::string>(), state[0][3].as<std::string>()});
+  }
   if (condition.if_none_match_any && !old.empty()) return preconditionFailed();
   if (condition.if_match) {
     if (old.empty()) return s3Error("NoSuchKey", "The specified key does not exist.");
-    if (old[0][1].as<std::string>() != *condition.if_match) return preconditionFailed();
+    if (old[0].etag != *condition.if_match) return preconditionFailed();
   }
   PutOutcome out;
   out.version_id = *versioning == Versioning::kEnabled ? o.version_id : "null";
@@ -190,14 +219,18 @@ Result<PutOutcome> upsertObject(pqxx::work& w, const ObjectRecord& o,
     // The current row is overwritten below: a "null" version being replaced by another "null"
     // one loses its data; any other current version is kept as a noncurrent one.
     if (*versioning == Versioning::kUnversioned ||
-        (old[0][2].as<std::string>() == "null" && out.version_id == "null")) {
-      out.unreferenced.push_back(old[0][0].as<std::string>());
+        (old[0].version_id == "null" && out.version_id == "null")) {
+      out.unreferenced.push_back(old[0].data_id);
     } else {
-      w.exec_params0(kArchiveCurrent, o.bucket, o.key);
+      execPrepared(w, "gw_archive_current", kArchiveCurrent, o.bucket, o.key);
     }
   }
-  if (out.version_id == "null") dropNullVersion(w, o.bucket, o.key, out.unreferenced);
-  w.exec_params0(
+  // An unversioned bucket never had versioning, so it has no noncurrent versions to drop.
+  if (out.version_id == "null" && *versioning != Versioning::kUnversioned) {
+    dropNullVersion(w, o.bucket, o.key, out.unreferenced);
+  }
+  execPrepared(
+      w, "gw_upsert_object",
       "INSERT INTO gateway.objects (bucket, key, size, etag, content_type, user_metadata, "
       "data_id, last_modified, checksum_algorithm, checksum_value, version_id, seq) VALUES ($1, "
       "$2, $3, $4, $5, $6::jsonb, $7, to_timestamp($8::bigint / 1000.0), NULLIF($9, ''), "
@@ -209,7 +242,14 @@ Result<PutOutcome> upsertObject(pqxx::work& w, const ObjectRecord& o,
       "version_id = EXCLUDED.version_id, seq = EXCLUDED.seq",
       o.bucket, o.key, o.size, o.etag, o.content_type, metadataJson(o.user_metadata), o.data_id,
       o.last_modified_ms, o.checksum_algorithm, o.checksum_value, out.version_id);
-  DCLOUD_TRY(storeVersionAttributes(w, o, out.version_id));
+  if (*versioning == Versioning::kUnversioned) {
+    // Nothing above removed a version, so the attributes read with the state are still current.
+    std::optional<VersionAttributes> old_null;
+    if (state[0][4].as<bool>()) old_null = versionAttributesFrom(state[0], 5);
+    DCLOUD_TRY(storeVersionAttributes(w, o, out.version_id, old_null));
+  } else {
+    DCLOUD_TRY(storeVersionAttributes(w, o, out.version_id));
+  }
   return out;
 }
 
@@ -222,24 +262,36 @@ Error noSuchUpload() {
 }  // namespace
 
 Result<CreateBucketOutcome> PgMetadataStore::createBucket(const BucketRecord& bucket) {
-  return pool_->with<CreateBucketOutcome>([&](Conn& c) -> Result<CreateBucketOutcome> {
-    pqxx::work w(c);
-    pqxx::result inserted = w.exec_params(
-        "INSERT INTO gateway.buckets (name, owner, created_at) "
-        "VALUES ($1, $2, to_timestamp($3::bigint / 1000.0)) ON CONFLICT (name) DO NOTHING "
-        "RETURNING name",
-        bucket.name, bucket.owner, bucket.created_ms);
-    pqxx::result row = w.exec_params(
-        "SELECT " + kBucketColumns + " FROM gateway.buckets WHERE name = $1", bucket.name);
-    w.commit();
-    if (row.empty()) return conflict("bucket vanished while being created");
-    return CreateBucketOutcome{bucketFrom(row[0]), !inserted.empty()};
-  });
+  Result<CreateBucketOutcome> out =
+      pool_->with<CreateBucketOutcome>([&](Conn& c) -> Result<CreateBucketOutcome> {
+        pqxx::work w(c);
+        pqxx::result inserted = w.exec_params(
+            "INSERT INTO gateway.buckets (name, owner, created_at) "
+            "VALUES ($1, $2, to_timestamp($3::bigint / 1000.0)) ON CONFLICT (name) DO NOTHING "
+            "RETURNING name",
+            bucket.name, bucket.owner, bucket.created_ms);
+        pqxx::result row = w.exec_params(
+            "SELECT " + kBucketColumns + " FROM gateway.buckets WHERE name = $1", bucket.name);
+        w.commit();
+        if (row.empty()) return conflict("bucket vanished while being created");
+        return CreateBucketOutcome{bucketFrom(row[0]), !inserted.empty()};
+      });
+  bucketChanged(bucket.name);
+  return out;
 }
 
 Result<BucketRecord> PgMetadataStore::getBucket(const std::string& name) {
+  if (std::optional<BucketRecord> cached = buckets_.get(name)) return *cached;
+  const std::uint64_t generation = buckets_.generation();
+  Result<BucketRecord> read = readBucket(name);
+  if (read.ok()) buckets_.put(name, *read, generation);
+  return read;
+}
+
+Result<BucketRecord> PgMetadataStore::readBucket(const std::string& name) {
   return pool_->with<BucketRecord>([&](Conn& c) -> Result<BucketRecord> {
-    pqxx::read_transaction w(c);
+    // One statement: no transaction needed (saves the BEGIN and COMMIT round trips).
+    pqxx::nontransaction w(c);
     pqxx::result row =
         w.exec_params("SELECT " + kBucketColumns + " FROM gateway.buckets WHERE name = $1", name);
     if (row.empty()) return s3Error("NoSuchBucket", "The specified bucket does not exist");
@@ -260,7 +312,7 @@ Result<std::vector<BucketRecord>> PgMetadataStore::listBuckets(const std::string
 }
 
 Status PgMetadataStore::deleteBucket(const std::string& name) {
-  return pool_->withStatus([&](Conn& c) -> Status {
+  Status out = pool_->withStatus([&](Conn& c) -> Status {
     pqxx::work w(c);
     pqxx::result exists =
         w.exec_params("SELECT 1 FROM gateway.buckets WHERE name = $1 FOR UPDATE", name);
@@ -282,21 +334,31 @@ Status PgMetadataStore::deleteBucket(const std::string& name) {
     w.commit();
     return okStatus();
   });
+  bucketChanged(name);
+  return out;
 }
 
 Result<ObjectRecord> PgMetadataStore::getObject(const std::string& bucket, const std::string& key) {
   return pool_->with<ObjectRecord>([&](Conn& c) -> Result<ObjectRecord> {
-    pqxx::read_transaction w(c);
+    // One statement (no transaction): the row and its version's attributes together.
+    pqxx::nontransaction w(c);
     pqxx::result row = w.exec_params(
-        "SELECT " + kObjectColumns + " FROM gateway.objects WHERE bucket = $1 AND key = $2", bucket,
-        key);
+        "SELECT " + kJoinedObjectColumns +
+            ", a.version_id IS NOT NULL, a.lock_mode, a.retain_until_ms, a.legal_hold, "
+            "a.tags::text, a.acl FROM gateway.objects o LEFT JOIN gateway.version_attributes a "
+            "ON a.bucket = o.bucket AND a.key = o.key AND a.version_id = o.version_id "
+            "WHERE o.bucket = $1 AND o.key = $2",
+        bucket, key);
     if (row.empty()) return s3Error("NoSuchKey", "The specified key does not exist.");
-    return objectFrom(row[0]);
+    ObjectRecord o = objectFrom(row[0], 12);
+    o.attributes = VersionAttributes{};
+    if (row[0][12].as<bool>()) o.attributes = versionAttributesFrom(row[0], 13);
+    return o;
   });
 }
 
 Status PgMetadataStore::setBucketVersioning(const std::string& name, Versioning versioning) {
-  return pool_->withStatus([&](Conn& c) -> Status {
+  Status out = pool_->withStatus([&](Conn& c) -> Status {
     pqxx::work w(c);
     pqxx::result row =
         w.exec_params("UPDATE gateway.buckets SET versioning = $2 WHERE name = $1 RETURNING 1",
@@ -305,6 +367,8 @@ Status PgMetadataStore::setBucketVersioning(const std::string& name, Versioning 
     w.commit();
     return okStatus();
   });
+  bucketChanged(name);
+  return out;
 }
 
 Result<ObjectRecord> PgMetadataStore::getObjectVersion(const std::string& bucket,
@@ -571,7 +635,7 @@ Result<std::vector<std::string>> PgMetadataStore::abortUpload(const std::string&
 }
 
 Status PgMetadataStore::insertAccessKey(const AccessKeyRow& k) {
-  return pool_->withStatus([&](Conn& c) -> Status {
+  Status out = pool_->withStatus([&](Conn& c) -> Status {
     pqxx::work w(c);
     w.exec_params0(
         "INSERT INTO gateway.access_keys (access_key, secret_sealed, principal, display_name, "
@@ -582,11 +646,21 @@ Status PgMetadataStore::insertAccessKey(const AccessKeyRow& k) {
     w.commit();
     return okStatus();
   });
+  keys_.invalidate(k.access_key);
+  return out;
 }
 
 Result<AccessKeyRow> PgMetadataStore::getAccessKey(const std::string& access_key) {
+  if (std::optional<AccessKeyRow> cached = keys_.get(access_key)) return *cached;
+  const std::uint64_t generation = keys_.generation();
+  Result<AccessKeyRow> read = readAccessKey(access_key);
+  if (read.ok()) keys_.put(access_key, *read, generation);
+  return read;
+}
+
+Result<AccessKeyRow> PgMetadataStore::readAccessKey(const std::string& access_key) {
   return pool_->with<AccessKeyRow>([&](Conn& c) -> Result<AccessKeyRow> {
-    pqxx::read_transaction w(c);
+    pqxx::nontransaction w(c);
     pqxx::result row = w.exec_params(
         "SELECT " + kKeyColumns + " FROM gateway.access_keys WHERE access_key = $1", access_key);
     if (row.empty()) return notFound("no such access key");
@@ -607,7 +681,7 @@ Result<std::vector<AccessKeyRow>> PgMetadataStore::listAccessKeys() {
 }
 
 Status PgMetadataStore::revokeAccessKey(const std::string& access_key) {
-  return pool_->withStatus([&](Conn& c) -> Status {
+  Status out = pool_->withStatus([&](Conn& c) -> Status {
     pqxx::work w(c);
     pqxx::result row = w.exec_params(
         "UPDATE gateway.access_keys SET revoked = true WHERE access_key = $1 RETURNING 1",
@@ -616,6 +690,8 @@ Status PgMetadataStore::revokeAccessKey(const std::string& access_key) {
     if (row.empty()) return notFound("no such access key: " + access_key);
     return okStatus();
   });
+  keys_.invalidate(access_key);
+  return out;
 }
 
 }  // namespace dcloud::gateway

@@ -1,16 +1,31 @@
 #pragma once
 // MetadataStore on PostgreSQL (schema `gateway`, sql/0002_gateway.sql).
+// Access keys, bucket rows and bucket documents are read on almost every request and change
+// rarely: they are cached in memory (metadata_cache.h). A change made through this store is seen
+// by its next read; one made elsewhere (another process, e.g. `keys revoke`) within cache_ms.
 
+#include <map>
 #include <memory>
 
+#include "common/clock.h"
 #include "common/pg.h"
+#include "storage-gateway/metadata_cache.h"
 #include "storage-gateway/metadata_store.h"
 
 namespace dcloud::gateway {
 
 class PgMetadataStore final : public MetadataStore {
  public:
-  explicit PgMetadataStore(std::shared_ptr<PgPool> pool) : pool_(std::move(pool)) {}
+  static constexpr std::int64_t kDefaultCacheMillis = 1000;
+
+  // cache_ms <= 0 turns the cache off.
+  explicit PgMetadataStore(std::shared_ptr<PgPool> pool,
+                           const Clock& clock = SystemClock::instance(),
+                           std::int64_t cache_ms = kDefaultCacheMillis)
+      : pool_(std::move(pool)),
+        buckets_(clock, cache_ms),
+        documents_(clock, cache_ms),
+        keys_(clock, cache_ms) {}
 
   Result<CreateBucketOutcome> createBucket(const BucketRecord& bucket) override;
   Result<BucketRecord> getBucket(const std::string& name) override;
@@ -71,7 +86,19 @@ class PgMetadataStore final : public MetadataStore {
                                                                         int limit) override;
 
  private:
+  Result<BucketRecord> readBucket(const std::string& name);
+  Result<std::map<std::string, std::string>> readBucketDocuments(const std::string& bucket);
+  Result<AccessKeyRow> readAccessKey(const std::string& access_key);
+  // After a committed change to a bucket (its row or documents).
+  void bucketChanged(const std::string& name) {
+    buckets_.invalidate(name);
+    documents_.invalidate(name);
+  }
+
   std::shared_ptr<PgPool> pool_;
+  MetadataCache<BucketRecord> buckets_;
+  MetadataCache<std::map<std::string, std::string>> documents_;
+  MetadataCache<AccessKeyRow> keys_;
 };
 
 }  // namespace dcloud::gateway

@@ -44,6 +44,10 @@ class S3Exchange {
   Poco::Net::HTTPServerResponse& httpResponse() { return http_response_; }
   RequestRecord& record() { return record_; }
   std::istream& body();
+  // Reads up to n body bytes (0 at the end or on error). A body with a Content-Length, when
+  // body() was not used, is read straight from the connection in large reads (Poco's body
+  // stream reads in 4 KiB pieces); anything else goes through body().
+  std::size_t readBody(char* out, std::size_t n);
   // Declared Content-Length; -1 when absent.
   std::int64_t contentLength() const;
 
@@ -69,6 +73,8 @@ class S3Exchange {
   Poco::Net::HTTPServerResponse& http_response_;
   RequestRecord& record_;
   bool body_consumed_ = false;
+  bool stream_used_ = false;
+  std::int64_t direct_bytes_ = 0;  // body bytes readBody() took past the body stream
 };
 
 // What the operations need.
