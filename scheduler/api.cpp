@@ -285,7 +285,13 @@ class ListJobs final : public Endpoint {
     } catch (const std::exception&) {
       return ApiResponse::error(invalidArgument("limit must be a number"));
     }
-    auto jobs = d_.store.listJobs(req.principal, limit);
+    // state=active: only queued and running jobs (what a "wait for all" loop polls, at a cost
+    // that shrinks as they finish).
+    const std::string state = req.queryParam("state", "");
+    if (!state.empty() && state != "active") {
+      return ApiResponse::error(invalidArgument("state must be 'active' or absent"));
+    }
+    auto jobs = d_.store.listJobs(req.principal, limit, state == "active");
     if (!jobs.ok()) return ApiResponse::error(jobs.error());
     Poco::JSON::Array::Ptr arr = new Poco::JSON::Array;
     for (const auto& j : *jobs) arr->add(jobToJson(j, false));

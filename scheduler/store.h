@@ -178,7 +178,9 @@ class SchedulerStore {
   // PaymentRequired/insufficient-funds otherwise. created_at, when given, receives the stored
   // creation time as the views show it.
   Status createJob(const NewJob& job, std::string* created_at = nullptr);
-  Result<std::vector<JobView>> listJobs(const std::string& owner, int limit);
+  // The owner's newest jobs, at most limit; active_only: only queued and running ones.
+  Result<std::vector<JobView>> listJobs(const std::string& owner, int limit,
+                                        bool active_only = false);
   // NotFound when the job does not exist or belongs to someone else.
   Result<JobView> getJob(const std::string& owner, const std::string& job_id);
   // Cancels every unfinished task; returns the attempt ids that were running (to stop workers).

@@ -263,15 +263,16 @@ Status SchedulerStore::createJob(const NewJob& job, std::string* created_at) {
   });
 }
 
-Result<std::vector<JobView>> SchedulerStore::listJobs(const std::string& owner, int limit) {
+Result<std::vector<JobView>> SchedulerStore::listJobs(const std::string& owner, int limit,
+                                                      bool active_only) {
   return pool_.with<std::vector<JobView>>([&](pqxx::connection& c) -> Result<std::vector<JobView>> {
     pqxx::read_transaction w(c);
-    static const std::string kName = "list_jobs";
+    static const std::string kName = "list_jobs_v2";
     static const std::string kSql =
-        "WITH sel AS (SELECT * FROM scheduler.jobs WHERE owner = $1 ORDER BY created_at DESC "
-        "LIMIT $2)" +
+        "WITH sel AS (SELECT * FROM scheduler.jobs WHERE owner = $1 AND (NOT $3 OR state IN "
+        "('queued', 'running')) ORDER BY created_at DESC LIMIT $2)" +
         std::string(kJobColumns) + " ORDER BY j.created_at DESC";
-    auto rows = w.exec_prepared(prepared(w, kName, kSql.c_str()), owner, limit);
+    auto rows = w.exec_prepared(prepared(w, kName, kSql.c_str()), owner, limit, active_only);
     std::vector<JobView> out;
     for (const auto& r : rows) out.push_back(jobFromRow(r));
     return out;

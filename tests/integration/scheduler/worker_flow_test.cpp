@@ -277,6 +277,34 @@ TEST_F(WorkerFlowTest, SubmittedTasksReachTheDispatcherWithoutAQueueReloadAndAre
   EXPECT_EQ(sqlInt("SELECT COUNT(*) FROM scheduler.tasks WHERE state = 'leased'"), 1);
 }
 
+TEST_F(WorkerFlowTest, TheActiveJobListHoldsOnlyQueuedAndRunningJobs) {
+  fund(owner_.id(), 100 * kMicrosPerCredit);
+  const std::string worker = registerWorker(provider_, 1, "0.5");
+  const std::string first = submit(owner_, commandJob("1"));
+  const std::string second = submit(owner_, commandJob("1"));
+  ASSERT_EQ(*dispatcher_->planOnce(), 1);
+  std::vector<Lease> leases = lease(provider_, worker, 0);
+  ASSERT_EQ(leases.size(), 1u);
+  ASSERT_EQ(complete(provider_, worker, leases[0], receiptFor(provider_, worker, leases[0], 1000),
+                     provider_)
+                .status,
+            200);
+  auto ids = [&](const std::string& path) {
+    HttpResult r = get(owner_, path);
+    EXPECT_EQ(r.status, 200) << r.body;
+    std::vector<std::string> out;
+    JsonArray jobs = json(r)->getArray("jobs");
+    for (std::size_t i = 0; jobs && i < jobs->size(); ++i)
+      out.push_back(*getString(jobs->getObject(static_cast<unsigned>(i)), "id"));
+    return out;
+  };
+  const std::string done = leases[0].job_id;
+  const std::string waiting = done == first ? second : first;
+  EXPECT_EQ(ids("/v1/jobs?state=active"), std::vector<std::string>{waiting});
+  EXPECT_EQ(ids("/v1/jobs").size(), 2u);
+  EXPECT_EQ(get(owner_, "/v1/jobs?state=done").status, 400);
+}
+
 TEST_F(WorkerFlowTest, ReputationFloorKeepsProvidersOut) {
   fund(owner_.id(), 100 * kMicrosPerCredit);
   const std::string worker = registerWorker(provider_, 4, "0.1");
