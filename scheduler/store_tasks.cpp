@@ -19,10 +19,8 @@ Result<std::vector<core::QueuedTask>> SchedulerStore::pendingTasks(int limit, st
   return pool_.with<Out>([&](pqxx::connection& c) -> Result<Out> {
     pqxx::read_transaction w(c);
     // tasks_ready holds pending tasks that wait for no task; job conditions are one row per job.
-    auto rows = w.exec_params(R"sql(
-      SELECT t.id, j.owner, (j.spec->'resources'->>'cores')::int,
-             (j.spec->'resources'->>'memory_mb')::bigint, (j.spec->'resources'->>'gpus')::int,
-             (j.spec->'resources'->>'disk_mb')::bigint, j.max_price, j.min_reputation,
+    static const std::string kSql = "SELECT t.id, j.owner, " + std::string(kResourceColumns) +
+                                    R"sql(, j.max_price, j.min_reputation,
              t.job_id, (extract(epoch FROM j.created_at) * 1000)::bigint, j.priority,
              j.preemptible, COALESCE(j.spec->>'gpu_model', ''),
              COALESCE((j.spec->>'gpu_memory_mb')::bigint, 0),
@@ -32,8 +30,8 @@ Result<std::vector<core::QueuedTask>> SchedulerStore::pendingTasks(int limit, st
       WHERE t.state = 'pending' AND t.blockers = 0 AND t.not_before_ms <= $2
         AND j.state IN ('queued', 'running') AND NOT j.paused AND j.blockers = 0
       ORDER BY j.created_at, t.index
-      LIMIT $1)sql",
-                              limit, now_ms);
+      LIMIT $1)sql";
+    auto rows = w.exec_params(kSql, limit, now_ms);
     // Blocklists of active jobs: (job, worker) pairs at the job's limit. Small: one row per
     // worker that failed a job repeatedly.
     auto blocked = w.exec(R"sql(
@@ -78,14 +76,12 @@ Result<std::vector<core::RunningTask>> SchedulerStore::preemptibleTasks(int belo
   using Out = std::vector<core::RunningTask>;
   return pool_.with<Out>([&](pqxx::connection& c) -> Result<Out> {
     pqxx::read_transaction w(c);
-    auto rows = w.exec_params(R"sql(
-      SELECT t.id, t.worker_id, j.priority, (j.spec->'resources'->>'cores')::int,
-             (j.spec->'resources'->>'memory_mb')::bigint, (j.spec->'resources'->>'gpus')::int,
-             (j.spec->'resources'->>'disk_mb')::bigint
+    static const std::string kSql =
+        "SELECT t.id, t.worker_id, j.priority, " + std::string(kResourceColumns) + R"sql(
       FROM scheduler.jobs j JOIN scheduler.tasks t ON t.job_id = j.id
       WHERE j.preemptible AND j.state IN ('queued', 'running') AND j.priority < $1
-        AND t.state IN ('leased', 'running'))sql",
-                              below);
+        AND t.state IN ('leased', 'running'))sql";
+    auto rows = w.exec_params(kSql, below);
     Out out;
     for (const auto& r : rows) {
       core::RunningTask t;
