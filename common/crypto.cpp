@@ -1,13 +1,12 @@
 #include "common/crypto.h"
 
+#include <openssl/evp.h>
 #include <sodium.h>
 
 #include <cstdlib>
 #include <mutex>
 
 namespace dcloud {
-
-static_assert(sizeof(crypto_hash_sha256_state) <= 128, "Sha256 state buffer too small");
 
 void ensureSodium() {
   static std::once_flag once;
@@ -68,24 +67,60 @@ std::string hmacSha256(std::string_view key, std::string_view data) {
   return out;
 }
 
-Sha256::Sha256() {
-  ensureSodium();
-  crypto_hash_sha256_init(reinterpret_cast<crypto_hash_sha256_state*>(state_.data()));
+namespace {
+
+const EVP_MD* fetchedDigest(StreamDigest::Algorithm algorithm) {
+  // Fetched once: an implicit fetch per EVP_DigestInit_ex takes a lock and a lookup.
+  static const EVP_MD* const kMd5 = EVP_MD_fetch(nullptr, "MD5", nullptr);
+  static const EVP_MD* const kSha1 = EVP_MD_fetch(nullptr, "SHA1", nullptr);
+  static const EVP_MD* const kSha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  switch (algorithm) {
+    case StreamDigest::Algorithm::kMd5: return kMd5;
+    case StreamDigest::Algorithm::kSha1: return kSha1;
+    case StreamDigest::Algorithm::kSha256: return kSha256;
+  }
+  return nullptr;
 }
 
-void Sha256::update(const void* data, std::size_t n) {
-  crypto_hash_sha256_update(reinterpret_cast<crypto_hash_sha256_state*>(state_.data()),
-                            static_cast<const unsigned char*>(data), n);
+}  // namespace
+
+StreamDigest::StreamDigest(Algorithm algorithm) : context_(EVP_MD_CTX_new()) {
+  const EVP_MD* md = fetchedDigest(algorithm);
+  // Only allocation failure or a broken OpenSSL installation gets here; neither is recoverable.
+  if (context_ == nullptr || md == nullptr || EVP_DigestInit_ex(context_, md, nullptr) != 1) {
+    std::abort();
+  }
 }
 
-std::string Sha256::finish() {
-  std::string out(crypto_hash_sha256_BYTES, '\0');
-  crypto_hash_sha256_final(reinterpret_cast<crypto_hash_sha256_state*>(state_.data()),
-                           reinterpret_cast<unsigned char*>(out.data()));
-  return out;
+StreamDigest::~StreamDigest() {
+  EVP_MD_CTX_free(context_);
 }
 
-std::string Sha256::finishHex() {
+StreamDigest::StreamDigest(StreamDigest&& other) noexcept : context_(other.context_) {
+  other.context_ = nullptr;
+}
+
+StreamDigest& StreamDigest::operator=(StreamDigest&& other) noexcept {
+  if (this != &other) {
+    EVP_MD_CTX_free(context_);
+    context_ = other.context_;
+    other.context_ = nullptr;
+  }
+  return *this;
+}
+
+void StreamDigest::update(const void* data, std::size_t n) {
+  EVP_DigestUpdate(context_, data, n);
+}
+
+std::string StreamDigest::finish() {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  EVP_DigestFinal_ex(context_, digest, &size);
+  return std::string(reinterpret_cast<const char*>(digest), size);
+}
+
+std::string StreamDigest::finishHex() {
   return toHex(finish());
 }
 

@@ -1,6 +1,5 @@
 #include "storage-gateway/body_receiver.h"
 
-#include <Poco/MD5Engine.h>
 #include <Poco/Net/HTTPServerRequest.h>
 
 #include <algorithm>
@@ -155,7 +154,7 @@ Result<BodyPlan> planBody(const GatewayConfig& config, S3Exchange& ex, const S3R
 
 Result<ReceivedBody> receiveBody(S3Exchange& ex, const BodyPlan& plan, const AuthContext& auth,
                                  ObjectWriter& writer) {
-  Poco::MD5Engine md5;
+  Md5 md5;
   Sha256 sha;
   std::unique_ptr<Checksummer> checksummer;
   if (plan.checksum) checksummer = makeChecksummer(plan.checksum->algorithm);
@@ -200,7 +199,7 @@ Result<ReceivedBody> receiveBody(S3Exchange& ex, const BodyPlan& plan, const Aut
                    "The provided 'x-amz-content-sha256' header does not match what was computed.");
   }
   ReceivedBody out;
-  out.md5_hex = Poco::DigestEngine::digestToHex(md5.digest());
+  out.md5_hex = md5.finishHex();
   if (plan.md5_hex && *plan.md5_hex != out.md5_hex) {
     return s3Error("BadDigest", "The Content-MD5 you specified did not match what we received.");
   }

@@ -1,7 +1,5 @@
 #include "storage-gateway/checksums.h"
 
-#include <Poco/SHA1Engine.h>
-
 #include <array>
 #include <cctype>
 
@@ -58,14 +56,11 @@ class CrcChecksummer final : public Checksummer {
 
 class Sha1Checksummer final : public Checksummer {
  public:
-  void update(std::string_view data) override { engine_.update(data.data(), data.size()); }
-  std::string finish() override {
-    const Poco::DigestEngine::Digest& d = engine_.digest();
-    return std::string(d.begin(), d.end());
-  }
+  void update(std::string_view data) override { sha1_.update(data); }
+  std::string finish() override { return sha1_.finish(); }
 
  private:
-  Poco::SHA1Engine engine_;
+  StreamDigest sha1_{StreamDigest::Algorithm::kSha1};
 };
 
 class Sha256Checksummer final : public Checksummer {

@@ -1,9 +1,12 @@
 #pragma once
-// Naming and sealing of chunks with a bucket's data key (libsodium). From the 32-byte data key two
-// subkeys are derived (crypto_kdf): one keys BLAKE2b for chunk names, so equal plaintexts of one
-// bucket get one name while names say nothing across buckets; the other encrypts chunk files
+// Naming and sealing of chunks with a bucket's data key. From the 32-byte data key two subkeys are
+// derived (libsodium's crypto_kdf): one keys HMAC-SHA-256 for chunk names, so equal plaintexts of
+// one bucket get one name while names say nothing across buckets; the other encrypts chunk files
 // with XChaCha20-Poly1305 (IETF AEAD), the chunk name as associated data so that a file moved
-// under another name does not open.
+// under another name does not open. Both run in OpenSSL (SHA extensions, vectorised ChaCha20 and
+// Poly1305); the files are exactly libsodium's XChaCha20-Poly1305 output. Earlier versions named
+// chunks with keyed BLAKE2b; names are opaque once stored, so such chunks still open and are
+// collected as before; only deduplication between an old and a new copy is missed.
 //
 // Chunk file: "DCC1" || 24-byte random nonce || ciphertext || 16-byte tag.
 

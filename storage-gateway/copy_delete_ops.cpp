@@ -1,7 +1,6 @@
 // CopyObject and DeleteObjects. A copy makes new data that shares the source's chunks (so the
 // copy lives on when the source is deleted) and commits like a PUT; a batch delete runs
 // DeleteObject per key and reports each key's outcome.
-#include <Poco/MD5Engine.h>
 
 #include <algorithm>
 #include <memory>
@@ -39,10 +38,9 @@ Status checkDeleteBodyDigest(const S3Request& req, const AuthContext& auth,
     if (!raw.ok() || raw->size() != 16) {
       return s3Error("InvalidDigest", "The Content-MD5 you specified is not valid.");
     }
-    Poco::MD5Engine md5;
-    md5.update(body.data(), body.size());
-    const Poco::DigestEngine::Digest& d = md5.digest();
-    if (std::string(d.begin(), d.end()) != *raw) {
+    Md5 md5;
+    md5.update(body);
+    if (md5.finish() != *raw) {
       return s3Error("BadDigest", "The Content-MD5 you specified did not match what we received.");
     }
     digest = true;

@@ -1,11 +1,10 @@
 // CopyObject's and UploadPartCopy's shared parts (copy_source.h).
 #include "storage-gateway/copy_source.h"
 
-#include <Poco/MD5Engine.h>
-
 #include <algorithm>
 #include <vector>
 
+#include "common/crypto.h"
 #include "common/sigv4.h"
 #include "storage-gateway/s3_errors.h"
 
@@ -96,7 +95,7 @@ Result<CopiedData> copyObjectData(S3Deps& deps, const ObjectRecord& source,
       return reader.error();
     }
     DCLOUD_TRY((*reader)->seek(first));
-    Poco::MD5Engine md5;
+    Md5 md5;
     std::vector<char> buf(kCopyBufferBytes);
     std::int64_t left = length;
     while (left > 0) {
@@ -107,7 +106,7 @@ Result<CopiedData> copyObjectData(S3Deps& deps, const ObjectRecord& source,
       md5.update(buf.data(), *got);
       left -= static_cast<std::int64_t>(*got);
     }
-    out.md5_hex = Poco::DigestEngine::digestToHex(md5.digest());
+    out.md5_hex = md5.finishHex();
   }
   Result<std::string> id = deps.objects.compose(bucket, {{source.data_id, first, length}});
   if (!id.ok()) {

@@ -2,7 +2,6 @@
 // and AbortMultipartUpload. Parts are stored like objects; completion makes one new data id that
 // references the parts' chunks (no byte is copied) and commits the object and the removal of the
 // upload in one transaction, so the object appears whole or not at all.
-#include <Poco/MD5Engine.h>
 
 #include <cstdlib>
 #include <map>
@@ -228,13 +227,13 @@ Status completeMultipartUpload(S3Deps& deps, S3Exchange& ex, const S3Request& re
   Result<std::string> data_id = deps.objects.compose(req.bucket, slices);
   if (!data_id.ok()) return data_id.error();
 
-  Poco::MD5Engine md5;
-  md5.update(md5s.data(), md5s.size());
+  Md5 md5;
+  md5.update(md5s);
   ObjectRecord record;
   record.bucket = req.bucket;
   record.key = req.key;
   record.size = total;
-  record.etag = Poco::DigestEngine::digestToHex(md5.digest()) + "-" + std::to_string(parts.size());
+  record.etag = md5.finishHex() + "-" + std::to_string(parts.size());
   record.content_type = upload->content_type;
   record.user_metadata = upload->user_metadata;
   record.data_id = *data_id;

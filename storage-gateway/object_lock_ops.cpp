@@ -2,7 +2,6 @@
 // and what PutObject, GET/HEAD, CreateBucket and PutBucketVersioning ask of it. The rule that
 // counts (a protected version is never removed or overwritten) is enforced again inside the
 // metadata store's commit, under the key's lock (pg_bucket_config_store.h).
-#include <Poco/MD5Engine.h>
 
 #include "common/crypto.h"
 #include "storage-gateway/bucket_config.h"
@@ -204,10 +203,9 @@ Result<std::string> readConfigBody(S3Exchange& ex, const S3Request& req, const A
     if (!raw.ok() || raw->size() != 16) {
       return s3Error("InvalidDigest", "The Content-MD5 you specified is not valid.");
     }
-    Poco::MD5Engine md5;
-    md5.update(body->data(), body->size());
-    const Poco::DigestEngine::Digest& d = md5.digest();
-    if (std::string(d.begin(), d.end()) != *raw) {
+    Md5 md5;
+    md5.update(*body);
+    if (md5.finish() != *raw) {
       return s3Error("BadDigest", "The Content-MD5 you specified did not match what we received.");
     }
   }

@@ -30,6 +30,31 @@ TEST(CryptoTest, IncrementalSha256MatchesOneShot) {
   EXPECT_EQ(raw.finish(), sha256("abc"));
 }
 
+TEST(CryptoTest, Md5AndSha1Rfc1321AndFips180Vectors) {
+  Md5 empty;
+  EXPECT_EQ(empty.finishHex(), "d41d8cd98f00b204e9800998ecf8427e");
+  Md5 split;
+  split.update("message ");
+  split.update("digest");
+  EXPECT_EQ(split.finishHex(), "f96b697d7cb7938d525a2f31aaf161d0");
+  StreamDigest sha1(StreamDigest::Algorithm::kSha1);
+  sha1.update("abc");
+  EXPECT_EQ(sha1.finishHex(), "a9993e364706816aba3e25717850c26c9cd0d89d");
+}
+
+TEST(CryptoTest, DigestsMoveWithTheirState) {
+  Sha256 a;
+  a.update("a");
+  Sha256 b = std::move(a);
+  b.update("bc");
+  EXPECT_EQ(b.finishHex(), sha256Hex("abc"));
+  Sha256 c;
+  c.update("ignored");
+  c = Sha256();
+  c.update("abc");
+  EXPECT_EQ(c.finish(), sha256("abc"));
+}
+
 TEST(CryptoTest, HmacSha256Rfc4231) {
   // Test case 2: a short key.
   EXPECT_EQ(toHex(hmacSha256("Jefe", "what do ya want for nothing?")),
