@@ -13,24 +13,51 @@ constexpr std::uint32_t kCrc32Poly = 0xedb88320u;
 constexpr std::uint32_t kCrc32cPoly = 0x82f63b78u;
 constexpr std::uint64_t kCrc64NvmePoly = 0x9a6c9329ac4bc9b5ull;
 
+// Slicing-by-8 tables: slice[0] is the classic byte table; slice[k][b] is the CRC of byte b
+// followed by k zero bytes, so eight table lookups consume eight input bytes at once (about 6x
+// the byte-at-a-time loop; every byte of an upload with a CRC checksum passes through here).
 template <typename T>
-constexpr std::array<T, 256> crcTable(T poly) {
-  std::array<T, 256> table{};
+using CrcSlices = std::array<std::array<T, 256>, 8>;
+
+template <typename T>
+constexpr CrcSlices<T> crcSlices(T poly) {
+  CrcSlices<T> slice{};
   for (std::size_t i = 0; i < 256; ++i) {
     T crc = static_cast<T>(i);
     for (int bit = 0; bit < 8; ++bit) crc = (crc & 1) ? (crc >> 1) ^ poly : crc >> 1;
-    table[i] = crc;
+    slice[0][i] = crc;
   }
-  return table;
+  for (std::size_t k = 1; k < 8; ++k) {
+    for (std::size_t i = 0; i < 256; ++i) {
+      const T prev = slice[k - 1][i];
+      slice[k][i] = (prev >> 8) ^ slice[0][prev & 0xff];
+    }
+  }
+  return slice;
 }
 
-constexpr auto kCrc32Table = crcTable<std::uint32_t>(kCrc32Poly);
-constexpr auto kCrc32cTable = crcTable<std::uint32_t>(kCrc32cPoly);
-constexpr auto kCrc64NvmeTable = crcTable<std::uint64_t>(kCrc64NvmePoly);
+constexpr auto kCrc32Table = crcSlices<std::uint32_t>(kCrc32Poly);
+constexpr auto kCrc32cTable = crcSlices<std::uint32_t>(kCrc32cPoly);
+constexpr auto kCrc64NvmeTable = crcSlices<std::uint64_t>(kCrc64NvmePoly);
 
-template <typename T, std::size_t N>
-T crcUpdate(T state, const std::array<T, N>& table, std::string_view data) {
-  for (unsigned char c : data) state = table[(state ^ c) & 0xff] ^ (state >> 8);
+std::uint64_t loadLittleEndian64(const unsigned char* p) {
+  std::uint64_t v = 0;
+  for (int i = 7; i >= 0; --i) v = (v << 8) | p[i];  // compiles to one load on x86
+  return v;
+}
+
+// Reflected CRCs of 32 or 64 bits: the state's bytes line up with the first input bytes.
+template <typename T>
+T crcUpdate(T state, const CrcSlices<T>& slice, std::string_view data) {
+  const auto* p = reinterpret_cast<const unsigned char*>(data.data());
+  std::size_t n = data.size();
+  for (; n >= 8; p += 8, n -= 8) {
+    const std::uint64_t w = loadLittleEndian64(p) ^ static_cast<std::uint64_t>(state);
+    state = slice[7][w & 0xff] ^ slice[6][(w >> 8) & 0xff] ^ slice[5][(w >> 16) & 0xff] ^
+            slice[4][(w >> 24) & 0xff] ^ slice[3][(w >> 32) & 0xff] ^ slice[2][(w >> 40) & 0xff] ^
+            slice[1][(w >> 48) & 0xff] ^ slice[0][w >> 56];
+  }
+  for (; n > 0; ++p, --n) state = slice[0][(state ^ *p) & 0xff] ^ (state >> 8);
   return state;
 }
 
