@@ -15,12 +15,19 @@
 namespace dcloud::gateway {
 
 inline constexpr std::size_t kChunkBytes = 4 * 1024 * 1024;
+// Chunks of at most this many plaintext bytes are kept sealed in their PostgreSQL row instead of
+// a file (sql/0012_gateway_inline_chunks.sql). Decided by size alone, so one name (one content)
+// always has one form; only chunks written as files by earlier versions break the rule.
+inline constexpr std::size_t kInlineChunkBytes = 64 * 1024;
 
 // One entry of a manifest: the chunk `name` holds the blob's bytes [offset, offset + size).
 struct ChunkRef {
   std::int64_t offset = 0;
   std::string name;
   std::int64_t size = 0;
+  // The sealed chunk (chunk_cipher.h's file format) when it lives in its row and was read or
+  // written with this reference; empty otherwise (then it is a file, or not loaded).
+  std::string sealed;
 };
 
 // Index of the entry of refs (sorted by offset, contiguous) that holds byte pos; refs.size() when

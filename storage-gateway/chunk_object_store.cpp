@@ -117,24 +117,17 @@ class ChunkReader final : public ObjectReader {
       if (i == page_.size()) return internalError("manifest of " + id_ + " has a hole");
     }
     const ChunkRef& ref = page_[i];
-    const std::string path = store_.chunkPath(ref.name);
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return ioError("cannot open chunk", path);
-    struct stat st {};
-    Status read_status = okStatus();
     char header[kChunkHeaderBytes];
     loaded_ = false;
-    if (::fstat(fd, &st) != 0) {
-      read_status = ioError("cannot stat", path);
-    } else if (st.st_size != sealedSize(ref.size)) {
-      read_status = internalError("chunk file " + path + " has the wrong size");
+    if (!ref.sealed.empty()) {
+      if (static_cast<std::int64_t>(ref.sealed.size()) != sealedSize(ref.size)) {
+        return internalError("inline chunk " + ref.name + " has the wrong size");
+      }
+      std::memcpy(header, ref.sealed.data(), sizeof header);
+      plain_.assign(ref.sealed, kChunkHeaderBytes);
     } else {
-      plain_.resize(static_cast<std::size_t>(ref.size) + kChunkTagBytes);
-      read_status = readAll(fd, header, sizeof header, path);
-      if (read_status.ok()) read_status = readAll(fd, plain_.data(), plain_.size(), path);
+      DCLOUD_TRY(readFile(ref, header));
     }
-    ::close(fd);
-    DCLOUD_TRY(read_status);
     DCLOUD_TRY(cipher_->open(ref.name, header, plain_));
     if (static_cast<std::int64_t>(plain_.size()) != ref.size) {
       return internalError("chunk " + ref.name + " has the wrong size");
@@ -145,10 +138,31 @@ class ChunkReader final : public ObjectReader {
     return okStatus();
   }
 
+  // The chunk's file: header into header, ciphertext and tag into plain_.
+  Status readFile(const ChunkRef& ref, char* header) {
+    const std::string path = store_.chunkPath(ref.name);
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return ioError("cannot open chunk", path);
+    struct stat st {};
+    Status read_status = okStatus();
+    if (::fstat(fd, &st) != 0) {
+      read_status = ioError("cannot stat", path);
+    } else if (st.st_size != sealedSize(ref.size)) {
+      read_status = internalError("chunk file " + path + " has the wrong size");
+    } else {
+      plain_.resize(static_cast<std::size_t>(ref.size) + kChunkTagBytes);
+      read_status = readAll(fd, header, kChunkHeaderBytes, path);
+      if (read_status.ok()) read_status = readAll(fd, plain_.data(), plain_.size(), path);
+    }
+    ::close(fd);
+    return read_status;
+  }
+
   // Asks the kernel to start reading the next chunk's file while this one is decrypted and
   // sent, so a cold read does not wait for the disk chunk by chunk. Only a hint: errors are
   // ignored (load() reports them when it gets there).
   void prefetch(const ChunkRef& next) const {
+    if (!next.sealed.empty()) return;
     const std::string path = store_.chunkPath(next.name);
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return;
@@ -191,8 +205,10 @@ class ChunkWriter final : public ObjectWriter {
   // Appends an existing chunk of this bucket by reference.
   Status appendRef(const ChunkRef& source) {
     if (!cutter_.empty()) DCLOUD_TRY(storeBuffered(false));
-    pending_.push_back({offset_, source.name, source.size});
-    referenced_.push_back(source);
+    pending_.push_back({offset_, source.name, source.size, {}});
+    referenced_.push_back({source.offset, source.name, source.size, {}});
+    // Its bytes may be in its row, which this manifest does not carry: no caching (see finish).
+    has_inline_ = has_inline_ || source.size <= static_cast<std::int64_t>(kInlineChunkBytes);
     offset_ += source.size;
     if (pending_.size() >= kPendingRefs) DCLOUD_TRY(flushPending(std::nullopt));
     return okStatus();
@@ -204,33 +220,52 @@ class ChunkWriter final : public ObjectWriter {
     } else {
       DCLOUD_TRY(flushPending(offset_));
     }
-    // A referenced chunk's row guarantees its file unless a collector died between removing
-    // the file and the row: then the new data must not claim it.
+    // A referenced chunk's row guarantees its file (or its inline bytes) unless a collector
+    // died between removing the file and the row: then the new data must not claim it.
+    std::vector<std::string> no_file;
     for (const ChunkRef& r : referenced_) {
       struct stat st {};
       const std::string path = store_.chunkPath(r.name);
-      if (::stat(path.c_str(), &st) != 0 || st.st_size != sealedSize(r.size)) {
+      if (::stat(path.c_str(), &st) == 0 && st.st_size == sealedSize(r.size)) continue;
+      if (r.size > static_cast<std::int64_t>(kInlineChunkBytes)) {
         return internalError("referenced chunk file " + path + " is missing");
+      }
+      no_file.push_back(r.name);
+    }
+    if (!no_file.empty()) {
+      Result<std::set<std::string>> inline_names = store_.index().inlineChunks(no_file);
+      if (!inline_names.ok()) return inline_names.error();
+      for (const std::string& name : no_file) {
+        if (inline_names->count(name) == 0) {
+          return internalError("referenced chunk " + name + " is missing");
+        }
       }
     }
     for (const std::string& dir : dirty_dirs_) DCLOUD_TRY(syncDir(dir));
     finished_ = true;
-    if (whole_) store_.remember(id_, *whole_);
+    // Not a blob with inline chunks: the cache would hold their bytes (a query reads them back).
+    if (whole_ && !has_inline_) store_.remember(id_, *whole_);
     return okStatus();
   }
 
   const std::string& id() const override { return id_; }
 
  private:
-  // Stores the buffered bytes as one chunk: manifest entry and row first, then the file.
+  // Stores the buffered bytes as one chunk: manifest entry and row first, then the file (none
+  // for an inline chunk: its row holds it).
   Status storeBuffered(bool final) {
     const std::string& data = cutter_.data();
     const std::string name = cipher_->name(data.data(), data.size());
     const auto size = static_cast<std::int64_t>(data.size());
-    pending_.push_back({offset_, name, size});
+    ChunkRef ref{offset_, name, size, {}};
+    const bool in_row = data.size() <= kInlineChunkBytes;
+    // An inline chunk is sealed before its row is written, since the row holds it.
+    if (in_row) cipher_->seal(name, data.data(), data.size(), store_.random(), ref.sealed);
+    has_inline_ = has_inline_ || in_row;
+    pending_.push_back(std::move(ref));
     offset_ += size;
     DCLOUD_TRY(flushPending(final ? std::optional<std::int64_t>(offset_) : std::nullopt));
-    DCLOUD_TRY(ensureFile(name, data));
+    if (!in_row) DCLOUD_TRY(ensureFile(name, data));
     cutter_.clear();
     return okStatus();
   }
@@ -242,7 +277,7 @@ class ChunkWriter final : public ObjectWriter {
       // The whole blob at once (a small object): one statement.
       DCLOUD_TRY(store_.index().createComplete(id_, bucket_, pending_, *final_size,
                                                store_.clock().nowMillis()));
-      whole_ = BlobInfo{bucket_, *final_size, true, false, pending_};
+      if (!has_inline_) whole_ = BlobInfo{bucket_, *final_size, true, false, pending_};
     } else {
       DCLOUD_TRY(store_.index().appendRefs(id_, bucket_, pending_, final_size,
                                            store_.clock().nowMillis()));
@@ -292,6 +327,7 @@ class ChunkWriter final : public ObjectWriter {
   std::int64_t offset_ = 0;
   bool started_ = false;
   bool finished_ = false;
+  bool has_inline_ = false;
 };
 
 }  // namespace

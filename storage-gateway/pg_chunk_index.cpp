@@ -2,6 +2,8 @@
 
 #include <map>
 
+#include "common/crypto.h"
+
 #include "storage-gateway/pg_prepared.h"
 
 namespace dcloud::gateway {
@@ -31,6 +33,56 @@ std::string intArray(const std::vector<std::int64_t>& items) {
     out += std::to_string(items[i]);
   }
   return out + "}";
+}
+
+// bytea[] literal: each element in hex form (\\x...), NULL for an empty one.
+std::string byteaArray(const std::vector<const std::string*>& items) {
+  std::string out = "{";
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (i > 0) out += ',';
+    out += items[i]->empty() ? "NULL" : "\"\\\\x" + toHex(*items[i]) + '"';
+  }
+  return out + "}";
+}
+
+// The rows of a chunk upsert: each distinct name once (in name order, the lock order), with its
+// size and its sealed bytes where the reference carries them.
+struct ChunkRows {
+  std::vector<std::string> names;
+  std::vector<std::int64_t> sizes;
+  std::vector<const std::string*> sealed;
+};
+
+ChunkRows chunkRows(const std::vector<ChunkRef>& refs) {
+  std::map<std::string, const ChunkRef*> unique;
+  for (const ChunkRef& r : refs) {
+    auto [it, fresh] = unique.emplace(r.name, &r);
+    if (!fresh && it->second->sealed.empty()) it->second = &r;
+  }
+  ChunkRows rows;
+  for (const auto& [name, ref] : unique) {
+    rows.names.push_back(name);
+    rows.sizes.push_back(ref->size);
+    rows.sealed.push_back(&ref->sealed);
+  }
+  return rows;
+}
+
+// Upserts the chunk rows ($4 names, $5 sizes, $9 sealed bytes) touched at $3 for bucket $2; a
+// row keeps the sealed bytes it has (equal names are equal contents).
+constexpr const char* kUpsertChunks =
+    "INSERT INTO gateway.chunks (name, bucket, size, touched_ms, sealed) SELECT n, $2, sz, $3, "
+    "sl FROM unnest($4::text[], $5::bigint[], $9::bytea[]) AS u(n, sz, sl) ORDER BY n ON "
+    "CONFLICT (name) DO UPDATE SET touched_ms = EXCLUDED.touched_ms, sealed = "
+    "coalesce(gateway.chunks.sealed, EXCLUDED.sealed)";
+
+ChunkRef refFromRow(const pqxx::row& r, int first) {
+  ChunkRef ref{r[first].as<std::int64_t>(),
+               r[first + 1].as<std::string>(),
+               r[first + 2].as<std::int64_t>(),
+               {}};
+  if (!r[first + 3].is_null()) ref.sealed = pqxx::binarystring(r[first + 3]).str();
+  return ref;
 }
 
 }  // namespace
@@ -65,14 +117,7 @@ Status PgChunkIndex::appendRefs(const std::string& blob_id, const std::string& b
     if (refs.empty()) {
       execPrepared(w, "gw_touch_blob", touch, blob_id, bucket, now_ms);
     } else {
-      std::map<std::string, std::int64_t> unique;
-      for (const ChunkRef& r : refs) unique.emplace(r.name, r.size);
-      std::vector<std::string> names;
-      std::vector<std::int64_t> sizes;
-      for (const auto& [name, size] : unique) {
-        names.push_back(name);
-        sizes.push_back(size);
-      }
+      const ChunkRows rows = chunkRows(refs);
       std::vector<std::string> ref_names;
       std::vector<std::int64_t> offsets, ref_sizes;
       for (const ChunkRef& r : refs) {
@@ -83,16 +128,14 @@ Status PgChunkIndex::appendRefs(const std::string& blob_id, const std::string& b
       // One statement (one round trip): touch the blob, upsert the chunk rows in name order
       // (writers sharing chunks lock them in the same order: no deadlock), append the manifest
       // entries (their foreign keys are checked at the statement's end, seeing both upserts).
-      execPrepared(
-          w, "gw_append_refs",
-          "WITH b AS (" + touch +
-              "), c AS (INSERT INTO gateway.chunks (name, bucket, size, touched_ms) SELECT n, $2, "
-              "sz, $3 FROM unnest($4::text[], $5::bigint[]) AS u(n, sz) ORDER BY n ON CONFLICT "
-              "(name) DO UPDATE SET touched_ms = EXCLUDED.touched_ms) INSERT INTO "
-              "gateway.blob_chunks (blob_id, \"offset\", chunk, size) SELECT $1, o, n, sz FROM "
-              "unnest($6::bigint[], $7::text[], $8::bigint[]) AS u(o, n, sz)",
-          blob_id, bucket, now_ms, textArray(names), intArray(sizes), intArray(offsets),
-          textArray(ref_names), intArray(ref_sizes));
+      execPrepared(w, "gw_append_refs_inline",
+                   "WITH b AS (" + touch + "), c AS (" + kUpsertChunks +
+                       ") INSERT INTO gateway.blob_chunks (blob_id, \"offset\", chunk, size) "
+                       "SELECT $1, o, n, sz FROM unnest($6::bigint[], $7::text[], $8::bigint[]) "
+                       "AS u(o, n, sz)",
+                   blob_id, bucket, now_ms, textArray(rows.names), intArray(rows.sizes),
+                   intArray(offsets), textArray(ref_names), intArray(ref_sizes),
+                   byteaArray(rows.sealed));
     }
     if (final_size) {
       // The manifest must add up (it would not if the collector had taken an abandoned blob).
@@ -115,14 +158,9 @@ Status PgChunkIndex::createComplete(const std::string& blob_id, const std::strin
   std::int64_t total = 0;
   for (const ChunkRef& r : refs) total += r.size;
   if (total != size) return internalError("manifest of " + blob_id + " does not add up");
-  std::map<std::string, std::int64_t> unique;
-  for (const ChunkRef& r : refs) unique.emplace(r.name, r.size);
-  std::vector<std::string> names, ref_names;
-  std::vector<std::int64_t> sizes, offsets, ref_sizes;
-  for (const auto& [name, chunk_size] : unique) {
-    names.push_back(name);
-    sizes.push_back(chunk_size);
-  }
+  const ChunkRows rows = chunkRows(refs);
+  std::vector<std::string> ref_names;
+  std::vector<std::int64_t> offsets, ref_sizes;
   for (const ChunkRef& r : refs) {
     ref_names.push_back(r.name);
     offsets.push_back(r.offset);
@@ -133,17 +171,17 @@ Status PgChunkIndex::createComplete(const std::string& blob_id, const std::strin
     // asynchronous like appendRefs' (the object's commit flushes it). A plain INSERT of the
     // blob: its id is new, so it conflicts with nothing (and must not).
     pqxx::nontransaction w(c);
-    execPrepared(
-        w, "gw_create_complete",
-        "WITH b AS (INSERT INTO gateway.blobs (blob_id, bucket, touched_ms, complete, size) "
-        "SELECT $1, $2, $3, true, $9 FROM (SELECT set_config('synchronous_commit', 'off', "
-        "true)) s), c AS (INSERT INTO gateway.chunks (name, bucket, size, touched_ms) SELECT n, "
-        "$2, sz, $3 FROM unnest($4::text[], $5::bigint[]) AS u(n, sz) ORDER BY n ON CONFLICT "
-        "(name) DO UPDATE SET touched_ms = EXCLUDED.touched_ms) INSERT INTO gateway.blob_chunks "
-        "(blob_id, \"offset\", chunk, size) SELECT $1, o, n, sz FROM unnest($6::bigint[], "
-        "$7::text[], $8::bigint[]) AS u(o, n, sz)",
-        blob_id, bucket, now_ms, textArray(names), intArray(sizes), intArray(offsets),
-        textArray(ref_names), intArray(ref_sizes), size);
+    execPrepared(w, "gw_create_complete_inline",
+                 std::string("WITH b AS (INSERT INTO gateway.blobs (blob_id, bucket, touched_ms, "
+                             "complete, size) SELECT $1, $2, $3, true, $10 FROM (SELECT "
+                             "set_config('synchronous_commit', 'off', true)) s), c AS (") +
+                     kUpsertChunks +
+                     ") INSERT INTO gateway.blob_chunks (blob_id, \"offset\", chunk, size) "
+                     "SELECT $1, o, n, sz FROM unnest($6::bigint[], $7::text[], $8::bigint[]) "
+                     "AS u(o, n, sz)",
+                 blob_id, bucket, now_ms, textArray(rows.names), intArray(rows.sizes),
+                 intArray(offsets), textArray(ref_names), intArray(ref_sizes),
+                 byteaArray(rows.sealed), size);
     return okStatus();
   });
 }
@@ -153,12 +191,13 @@ Result<BlobInfo> PgChunkIndex::blob(const std::string& blob_id, int first_refs) 
     // Single statements need no transaction (saves the BEGIN and COMMIT round trips).
     pqxx::nontransaction w(c);
     pqxx::result rows = execPrepared(
-        w, "gw_blob",
+        w, "gw_blob_inline",
         "SELECT b.bucket, b.size, b.complete, b.deleted_ms IS NOT NULL, r.\"offset\", r.chunk, "
-        "r.size FROM gateway.blobs b LEFT JOIN LATERAL (SELECT \"offset\", chunk, size FROM "
-        "gateway.blob_chunks WHERE blob_id = b.blob_id ORDER BY \"offset\" LIMIT $2) r ON true "
-        "WHERE b.blob_id = $1 ORDER BY r.\"offset\"",
-        blob_id, first_refs);
+        "r.size, r.sealed FROM gateway.blobs b LEFT JOIN LATERAL (SELECT bc.\"offset\", "
+        "bc.chunk, bc.size, c.sealed FROM gateway.blob_chunks bc LEFT JOIN gateway.chunks c ON "
+        "bc.size <= $3 AND c.name = bc.chunk WHERE bc.blob_id = b.blob_id ORDER BY bc.\"offset\" "
+        "LIMIT $2) r ON true WHERE b.blob_id = $1 ORDER BY r.\"offset\"",
+        blob_id, first_refs, static_cast<std::int64_t>(kInlineChunkBytes));
     if (rows.empty()) return notFound("no data for id " + blob_id);
     BlobInfo info{rows[0][0].as<std::string>(),
                   rows[0][1].as<std::int64_t>(),
@@ -167,8 +206,7 @@ Result<BlobInfo> PgChunkIndex::blob(const std::string& blob_id, int first_refs) 
                   {}};
     for (const auto& r : rows) {
       if (r[4].is_null()) continue;
-      info.first_refs.push_back(
-          {r[4].as<std::int64_t>(), r[5].as<std::string>(), r[6].as<std::int64_t>()});
+      info.first_refs.push_back(refFromRow(r, 4));
     }
     return info;
   });
@@ -181,17 +219,29 @@ Result<std::vector<ChunkRef>> PgChunkIndex::refsFrom(const std::string& blob_id,
     pqxx::nontransaction w(c);
     // Chunks are at most kChunkBytes long: the bound on offset keeps this an index range scan.
     pqxx::result rows = execPrepared(
-        w, "gw_refs_from",
-        "SELECT \"offset\", chunk, size FROM gateway.blob_chunks WHERE blob_id = $1 AND "
-        "\"offset\" > $2::bigint - $3::bigint AND \"offset\" + size > $2::bigint ORDER BY "
-        "\"offset\" "
-        "LIMIT $4",
-        blob_id, pos, static_cast<std::int64_t>(kChunkBytes), limit);
+        w, "gw_refs_from_inline",
+        "SELECT bc.\"offset\", bc.chunk, bc.size, c.sealed FROM gateway.blob_chunks bc LEFT "
+        "JOIN gateway.chunks c ON bc.size <= $5 AND c.name = bc.chunk WHERE bc.blob_id = $1 AND "
+        "bc.\"offset\" > $2::bigint - $3::bigint AND bc.\"offset\" + bc.size > $2::bigint "
+        "ORDER BY bc.\"offset\" LIMIT $4",
+        blob_id, pos, static_cast<std::int64_t>(kChunkBytes), limit,
+        static_cast<std::int64_t>(kInlineChunkBytes));
     Out out;
     out.reserve(rows.size());
-    for (const auto& r : rows) {
-      out.push_back({r[0].as<std::int64_t>(), r[1].as<std::string>(), r[2].as<std::int64_t>()});
-    }
+    for (const auto& r : rows) out.push_back(refFromRow(r, 0));
+    return out;
+  });
+}
+
+Result<std::set<std::string>> PgChunkIndex::inlineChunks(const std::vector<std::string>& names) {
+  using Out = std::set<std::string>;
+  return pool_->with<Out>([&](Conn& c) -> Result<Out> {
+    pqxx::nontransaction w(c);
+    pqxx::result rows = w.exec_params(
+        "SELECT name FROM gateway.chunks WHERE name = ANY($1::text[]) AND sealed IS NOT NULL",
+        textArray(names));
+    Out out;
+    for (const auto& r : rows) out.insert(r[0].as<std::string>());
     return out;
   });
 }

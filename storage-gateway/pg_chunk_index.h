@@ -7,6 +7,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,8 @@ class PgChunkIndex {
   // first writer wins a race; everyone gets the stored one).
   Result<std::string> bucketKey(const std::string& bucket, const std::string& sealed_if_new);
 
+  // Refs that carry sealed bytes store them in their chunk's row (an inline chunk; a row that
+  // already has them keeps its own); blob() and refsFrom() return them with the reference.
   // In one transaction: creates the blob if new and touches it (now_ms), upserts the chunk rows
   // of refs (touched now_ms, locking them in name order so a collection of them waits or is
   // skipped) and appends refs to the blob's manifest; with final_size, marks the blob complete.
@@ -55,6 +58,8 @@ class PgChunkIndex {
   Result<BlobInfo> blob(const std::string& blob_id, int first_refs = 0);
   // Up to limit manifest entries of the blob that end after pos, by offset.
   Result<std::vector<ChunkRef>> refsFrom(const std::string& blob_id, std::int64_t pos, int limit);
+  // Those of names whose row holds the sealed chunk (no file).
+  Result<std::set<std::string>> inlineChunks(const std::vector<std::string>& names);
   // Marks the blob removed (reads already open keep working until the collector drops it). Ok if
   // absent.
   Status markDeleted(const std::string& blob_id, std::int64_t now_ms);

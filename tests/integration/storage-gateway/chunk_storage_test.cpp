@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -50,6 +51,7 @@ class ChunkStorageTest : public GatewayFixture {
     f.seekp(at);
     f.put(static_cast<char>(c ^ 0x40));
   }
+  void raceCollectorAndWriter(const std::string& data);
   HttpReply rangedGet(const std::string& path, const std::string& range) {
     return signedRequest(alice_creds_, "GET", path, "", {{"range", range}});
   }
@@ -69,7 +71,7 @@ TEST_F(ChunkStorageTest, RoundTripsAroundChunkBoundaries) {
   }
   EXPECT_EQ(dataFiles(), sizes.size());
   // 0 + 1 + 1 + 1 + 2 + 3 chunks, all different.
-  EXPECT_EQ(chunkFiles(), 8u);
+  EXPECT_EQ(storedChunks(), 8u);
   // Nothing readable is left in the clear on disk.
   const std::string marker =
       randomBytes(static_cast<std::size_t>(2 * kChunk + 5), 105).substr(0, 64);
@@ -112,14 +114,14 @@ TEST_F(ChunkStorageTest, DeduplicatesEqualChunksWithinABucketOnly) {
   const std::string data = randomBytes(static_cast<std::size_t>(2 * kChunk), 9);
   ASSERT_TRUE(client_->putObject("dedup1", "a", data).ok());
   ASSERT_TRUE(client_->putObject("dedup1", "b", data).ok());
-  EXPECT_EQ(chunkFiles(), 2u);
+  EXPECT_EQ(storedChunks(), 2u);
   // Same first chunk, new second one: one more file.
   const std::string mixed = data.substr(0, kChunk) + randomBytes(kChunk, 10);
   ASSERT_TRUE(client_->putObject("dedup1", "c", mixed).ok());
-  EXPECT_EQ(chunkFiles(), 3u);
+  EXPECT_EQ(storedChunks(), 3u);
   // Another bucket has its own key: same bytes, other names, no sharing.
   ASSERT_TRUE(client_->putObject("dedup2", "a", data).ok());
-  EXPECT_EQ(chunkFiles(), 5u);
+  EXPECT_EQ(storedChunks(), 5u);
   std::vector<std::string> one = chunksOf("dedup1", "a");
   std::vector<std::string> two = chunksOf("dedup2", "a");
   ASSERT_EQ(one.size(), 2u);
@@ -134,7 +136,7 @@ TEST_F(ChunkStorageTest, DeduplicatesEqualChunksWithinABucketOnly) {
   }
   // Deleting one of two objects sharing chunks keeps them for the other.
   ASSERT_EQ(signedRequest(alice_creds_, "DELETE", "/dedup1/a", "").status, 204);
-  EXPECT_EQ(chunkFiles(), 5u);
+  EXPECT_EQ(storedChunks(), 5u);
   Result<std::string> b = client_->getObject("dedup1", "b");
   ASSERT_TRUE(b.ok());
   EXPECT_TRUE(*b == data);
@@ -143,12 +145,12 @@ TEST_F(ChunkStorageTest, DeduplicatesEqualChunksWithinABucketOnly) {
 TEST_F(ChunkStorageTest, CollectsChunksAfterDeleteOverwriteAndAbort) {
   ASSERT_TRUE(client_->createBucket("gcb").ok());
   ASSERT_TRUE(client_->putObject("gcb", "k", randomBytes(kChunk + 1, 11)).ok());
-  EXPECT_EQ(chunkFiles(), 2u);
+  EXPECT_EQ(storedChunks(), 2u);
   ASSERT_TRUE(client_->putObject("gcb", "k", "small").ok());
-  EXPECT_EQ(chunkFiles(), 1u);
+  EXPECT_EQ(storedChunks(), 1u);
   EXPECT_EQ(dataFiles(), 1u);
   ASSERT_EQ(signedRequest(alice_creds_, "DELETE", "/gcb/k", "").status, 204);
-  EXPECT_EQ(chunkFiles(), 0u);
+  EXPECT_EQ(storedChunks(), 0u);
   EXPECT_EQ(dataFiles(), 0u);
 
   HttpReply created = signedRequest(alice_creds_, "POST", "/gcb/mpu?uploads", "");
@@ -159,9 +161,9 @@ TEST_F(ChunkStorageTest, CollectsChunksAfterDeleteOverwriteAndAbort) {
                           randomBytes(kChunk + 7, 12))
                 .status,
             200);
-  EXPECT_EQ(chunkFiles(), 2u);
+  EXPECT_EQ(storedChunks(), 2u);
   ASSERT_EQ(signedRequest(alice_creds_, "DELETE", "/gcb/mpu?uploadId=" + upload, "").status, 204);
-  EXPECT_EQ(chunkFiles(), 0u);
+  EXPECT_EQ(storedChunks(), 0u);
   EXPECT_EQ(dataFiles(), 0u);
 }
 
@@ -169,7 +171,7 @@ TEST_F(ChunkStorageTest, CollectsWhatCrashedWritesLeft) {
   // A write finished but never committed (the gateway died before the metadata commit).
   auto writer = objects_->create("crash");
   ASSERT_TRUE(writer.ok());
-  const std::string data = randomBytes(kChunk + 3, 13);
+  const std::string data = randomBytes(2 * kChunk + 3, 13);
   ASSERT_TRUE((*writer)->write(data.data(), data.size()).ok());
   ASSERT_TRUE((*writer)->finish().ok());
   // A chunk file whose row was lost (the asynchronous row commit died with the machine).
@@ -178,9 +180,11 @@ TEST_F(ChunkStorageTest, CollectsWhatCrashedWritesLeft) {
   std::ofstream(stray) << "leftover";
   // And a temporary file of an interrupted chunk write, cleaned at start-up.
   std::ofstream(objects_->tmpDir() + "/0123abcd") << "partial";
+  // Two 4 MiB chunk files and the stray; the 3-byte tail lives in its row.
   EXPECT_EQ(regularFilesUnder(objects_->chunksDir()), 3u);
+  EXPECT_EQ(inlineChunks(), 1u);
   EXPECT_EQ(dataFiles(), 0u);
-  EXPECT_EQ(chunkFiles(), 0u);
+  EXPECT_EQ(storedChunks(), 0u);
   auto reopened = ChunkObjectStore::openDir(data_dir_, pool_, *master_, clock_, random_);
   ASSERT_TRUE(reopened.ok());
   EXPECT_EQ(regularFilesUnder(objects_->tmpDir()), 0u);
@@ -191,7 +195,18 @@ TEST_F(ChunkStorageTest, TamperedChunksFailTheReadInsteadOfReturningWrongBytes) 
   ASSERT_TRUE(client_->putObject("tamper", "small", "a small object of a few bytes").ok());
   std::vector<std::string> small = chunksOf("tamper", "small");
   ASSERT_EQ(small.size(), 1u);
-  flipByte(objects_->chunkPath(small[0]), 40);
+  // A small chunk lives in its row: flip a ciphertext byte there.
+  ASSERT_TRUE(pool_
+                  ->withStatus([&](pqxx::connection& c) -> Status {
+                    pqxx::work w(c);
+                    w.exec_params0(
+                        "UPDATE gateway.chunks SET sealed = set_byte(sealed, 40, get_byte(sealed, "
+                        "40) # 64) WHERE name = $1 AND sealed IS NOT NULL",
+                        small[0]);
+                    w.commit();
+                    return okStatus();
+                  })
+                  .ok());
   HttpReply r = signedRequest(alice_creds_, "GET", "/tamper/small", "");
   EXPECT_EQ(r.status, 500);
   EXPECT_EQ(r.body.find("a small object"), std::string::npos);
@@ -226,8 +241,10 @@ TEST_F(ChunkStorageTest, TamperedChunksFailTheReadInsteadOfReturningWrongBytes) 
   Result<std::string> fine = client_->getObject("tamper", "fine");
   ASSERT_TRUE(fine.ok()) << fine.error().message;
   EXPECT_TRUE(*fine == other);
-  // The third chunk's file put in the place of the first: the name binds it, it does not open.
-  std::filesystem::copy_file(objects_->chunkPath(big[2]), objects_->chunkPath(big[0]),
+  // Another valid chunk file put in the place of the first: the name binds it, it does not open.
+  std::vector<std::string> fine_chunks = chunksOf("tamper", "fine");
+  ASSERT_EQ(fine_chunks.size(), 3u);
+  std::filesystem::copy_file(objects_->chunkPath(fine_chunks[0]), objects_->chunkPath(big[0]),
                              std::filesystem::copy_options::overwrite_existing);
   EXPECT_EQ(rangedGet("/tamper/big", "bytes=0-9").status, 500);
 }
@@ -237,19 +254,19 @@ TEST_F(ChunkStorageTest, CopiesShareChunksWithinABucket) {
   ASSERT_TRUE(client_->createBucket("copy2").ok());
   const std::string data = randomBytes(static_cast<std::size_t>(2 * kChunk + 9), 15);
   ASSERT_TRUE(client_->putObject("copy1", "src", data).ok());
-  EXPECT_EQ(chunkFiles(), 3u);
+  EXPECT_EQ(storedChunks(), 3u);
   HttpReply same =
       signedRequest(alice_creds_, "PUT", "/copy1/dst", "", {{"x-amz-copy-source", "/copy1/src"}});
   ASSERT_EQ(same.status, 200) << same.body;
   EXPECT_NE(same.body.find(md5Hex(data)), std::string::npos) << same.body;
-  EXPECT_EQ(chunkFiles(), 3u);
+  EXPECT_EQ(storedChunks(), 3u);
   HttpReply other =
       signedRequest(alice_creds_, "PUT", "/copy2/dst", "", {{"x-amz-copy-source", "/copy1/src"}});
   ASSERT_EQ(other.status, 200) << other.body;
-  EXPECT_EQ(chunkFiles(), 6u);
+  EXPECT_EQ(storedChunks(), 6u);
   // The copies outlive the source.
   ASSERT_EQ(signedRequest(alice_creds_, "DELETE", "/copy1/src", "").status, 204);
-  EXPECT_EQ(chunkFiles(), 6u);
+  EXPECT_EQ(storedChunks(), 6u);
   for (const std::string bucket : {"copy1", "copy2"}) {
     Result<std::string> back = client_->getObject(bucket, "dst");
     ASSERT_TRUE(back.ok());
@@ -260,19 +277,26 @@ TEST_F(ChunkStorageTest, CopiesShareChunksWithinABucket) {
 // The race the collector must survive: a writer reuses a chunk that the collector is deleting.
 // The collector holds the chunk's row lock while it removes the file; the writer's upsert waits
 // for it, then finds the row gone, stores a new one and writes the file again.
-TEST_F(ChunkStorageTest, CollectorAndAWriterReusingTheChunkDoNotLoseData) {
-  const std::string data = "bytes both writers store";
+void ChunkStorageTest::raceCollectorAndWriter(const std::string& data) {
+  const bool in_row = data.size() <= kInlineChunkBytes;
   auto first = objects_->create("race");
   ASSERT_TRUE(first.ok());
   ASSERT_TRUE((*first)->write(data.data(), data.size()).ok());
   ASSERT_TRUE((*first)->finish().ok());
+  Result<BlobInfo> stored = objects_->index().blob((*first)->id(), 1);
+  ASSERT_TRUE(stored.ok());
+  ASSERT_EQ(stored->first_refs.size(), 1u);
+  EXPECT_EQ(stored->first_refs[0].sealed.empty(), !in_row);
   ASSERT_TRUE(objects_->remove((*first)->id()).ok());
   const std::int64_t cutoff = clock_.nowMillis() + 1000;
   ASSERT_TRUE(objects_->index().dropBlobs(cutoff).ok());
-  auto names = objects_->index().unreferencedChunks(cutoff, 10);
-  ASSERT_TRUE(names.ok());
-  ASSERT_EQ(names->size(), 1u);
-  const std::string path = objects_->chunkPath((*names)[0]);
+  auto unreferenced = objects_->index().unreferencedChunks(cutoff, 10);
+  ASSERT_TRUE(unreferenced.ok());
+  const std::vector<std::string> names_only = {stored->first_refs[0].name};
+  ASSERT_NE(std::find(unreferenced->begin(), unreferenced->end(), names_only[0]),
+            unreferenced->end());
+  const std::vector<std::string>* names = &names_only;
+  const std::string path = objects_->chunkPath(names_only[0]);
 
   std::string second_id;
   Status second_status = internalError("not run");
@@ -304,7 +328,7 @@ TEST_F(ChunkStorageTest, CollectorAndAWriterReusingTheChunkDoNotLoseData) {
           std::this_thread::yield();
         }
         EXPECT_EQ(waiters(), 1);
-        EXPECT_TRUE(std::filesystem::exists(path));
+        EXPECT_EQ(std::filesystem::exists(path), !in_row);
         std::filesystem::remove(path);
         return okStatus();
       });
@@ -312,7 +336,8 @@ TEST_F(ChunkStorageTest, CollectorAndAWriterReusingTheChunkDoNotLoseData) {
   ASSERT_TRUE(collected.ok()) << collected.error().message;
   EXPECT_EQ(*collected, 1);
   ASSERT_TRUE(second_status.ok()) << second_status.error().message;
-  EXPECT_TRUE(std::filesystem::exists(path));
+  EXPECT_EQ(std::filesystem::exists(path), !in_row);
+  EXPECT_EQ(inlineChunks(), in_row ? 1u : 0u);
   auto reader = objects_->open(second_id);
   ASSERT_TRUE(reader.ok());
   std::string back(data.size(), '\0');
@@ -326,6 +351,13 @@ TEST_F(ChunkStorageTest, CollectorAndAWriterReusingTheChunkDoNotLoseData) {
                                       [](const std::vector<std::string>&) { return okStatus(); });
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(*again, 0);
+}
+
+// A chunk in a file, and a small one kept in its row (the collector deletes the row with its
+// bytes; the waiting writer's upsert then stores them again).
+TEST_F(ChunkStorageTest, CollectorAndAWriterReusingTheChunkDoNotLoseData) {
+  raceCollectorAndWriter(randomBytes(kInlineChunkBytes + 1, 21));
+  raceCollectorAndWriter("bytes both writers store");
 }
 
 TEST_F(ChunkStorageTest, UploadPartCopyAndListingsWithBoto3) {
@@ -344,7 +376,7 @@ TEST_F(ChunkStorageTest, UploadPartCopyAndListingsWithBoto3) {
   // (4 MiB and 1 MiB + 1000 bytes of the first part, the 3 bytes of the last): 3 new chunks,
   // the whole-object part and the completion only reference chunks.
   EXPECT_EQ(dataFiles(), 2u);
-  EXPECT_EQ(chunkFiles(), 7u);
+  EXPECT_EQ(storedChunks(), 7u);
 }
 
 }  // namespace

@@ -185,10 +185,20 @@ std::size_t GatewayFixture::dataFiles() {
   return live.ok() ? static_cast<std::size_t>(*live) : 0;
 }
 
-std::size_t GatewayFixture::chunkFiles() {
+std::size_t GatewayFixture::storedChunks() {
   Result<GcCounts> collected = gc_->runOnce();
   EXPECT_TRUE(collected.ok()) << collected.error().message;
-  return regularFilesUnder(objects_->chunksDir());
+  return regularFilesUnder(objects_->chunksDir()) + inlineChunks();
+}
+
+std::size_t GatewayFixture::inlineChunks() {
+  auto count = pool_->with<std::int64_t>([](pqxx::connection& c) -> Result<std::int64_t> {
+    pqxx::read_transaction w(c);
+    return w.exec("SELECT count(*) FROM gateway.chunks WHERE sealed IS NOT NULL")[0][0]
+        .as<std::int64_t>();
+  });
+  EXPECT_TRUE(count.ok());
+  return count.ok() ? static_cast<std::size_t>(*count) : 0;
 }
 
 void GatewayFixture::TearDown() {

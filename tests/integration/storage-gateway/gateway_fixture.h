@@ -72,8 +72,10 @@ class GatewayFixture : public ::testing::Test {
   // Stored data items (one per object version or part, like a file each before chunking) after a
   // garbage-collection pass without grace: what a deleted or refused upload must not leave.
   std::size_t dataFiles();
-  // Chunk files on disk after such a pass.
-  std::size_t chunkFiles();
+  // Chunks stored after such a pass: files on disk plus chunks kept in their rows (inline).
+  std::size_t storedChunks();
+  // Of those, the ones kept in their rows.
+  std::size_t inlineChunks();
 
   // aws CLI s3 settings: by default every test file is uploaded in one PUT; tests of multipart
   // uploads set awscli's 8 MB default threshold instead.
@@ -89,7 +91,8 @@ class GatewayFixture : public ::testing::Test {
   std::optional<MasterKey> master_;
   std::unique_ptr<ChunkObjectStore> objects_;
   Logger gc_log_{"gc"};
-  std::unique_ptr<ChunkGc> gc_;  // grace 0, run by dataFiles() and chunkFiles(), not in background
+  std::unique_ptr<ChunkGc>
+      gc_;  // grace 0, run by dataFiles() and storedChunks(), not in background
   std::unique_ptr<PgMetadataStore> metadata_;
   std::unique_ptr<AccessKeys> keys_;
   std::unique_ptr<RedisNonceStore> nonces_;

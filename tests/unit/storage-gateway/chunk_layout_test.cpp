@@ -10,7 +10,7 @@ std::vector<ChunkRef> manifest(const std::vector<std::int64_t>& sizes) {
   std::vector<ChunkRef> refs;
   std::int64_t offset = 0;
   for (std::size_t i = 0; i < sizes.size(); ++i) {
-    refs.push_back({offset, "c" + std::to_string(i), sizes[i]});
+    refs.push_back({offset, "c" + std::to_string(i), sizes[i], {}});
     offset += sizes[i];
   }
   return refs;
