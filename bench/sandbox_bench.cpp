@@ -10,6 +10,7 @@
 // Per-task overhead = (completion received by the stub - TaskRunner::run called) - the command's
 // own time (0 for `true`, --sleep-s for sleep). CPU per task = this process and its reaped
 // children (bwrap, the tasks), less the CPU the stub's handlers used, over the tasks run.
+// <phase>_p50_ms_<part> lines split the time (SandboxResult::timings, RunOutcome::timings).
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -133,6 +134,7 @@ struct PhaseResult {
   double cpu_ms = 0;
   std::vector<double> overhead_ms;  // per task: start to completion, less the command's time
   std::vector<double> setup_ms;     // per task: start to the first progress call
+  std::vector<worker::RunTimings> timings;
   int failed = 0;
 };
 
@@ -178,6 +180,7 @@ PhaseResult runnerPhase(const std::string& name, const std::vector<std::string>&
           std::fprintf(stderr, "%s failed: %s\n", task.task_id.c_str(), outcome.error.c_str());
         }
         starts.emplace_back(task.task_id, start);
+        out.timings.push_back(outcome.timings);
       }
     });
   }
@@ -193,6 +196,37 @@ PhaseResult runnerPhase(const std::string& name, const std::vector<std::string>&
   return out;
 }
 
+// p50 of one component of the per-task breakdown, in ms.
+template <typename Get>
+double p50Ms(const std::vector<worker::RunTimings>& all, Get get) {
+  std::vector<double> v;
+  for (const auto& t : all) v.push_back(static_cast<double>(get(t)) / 1000.0);
+  return percentile(v, 0.5);
+}
+
+// Where the time went, p50 per component: TaskRunner before the sandbox, the sandbox's own
+// phases (prepare: checks and cgroup; spawn: until bwrap exec'd; run: bwrap and the command;
+// teardown: usage, cgroup emptied), TaskRunner after it, the completion call, scratch removal.
+void printTimings(const std::string& prefix, const std::vector<worker::RunTimings>& t) {
+  using T = worker::RunTimings;
+  std::printf("%s_p50_ms_before_sandbox=%.2f\n", prefix.c_str(),
+              p50Ms(t, [](const T& x) { return x.before_sandbox_micros; }));
+  std::printf("%s_p50_ms_sandbox_prepare=%.2f\n", prefix.c_str(),
+              p50Ms(t, [](const T& x) { return x.sandbox.prepare_micros; }));
+  std::printf("%s_p50_ms_sandbox_spawn=%.2f\n", prefix.c_str(),
+              p50Ms(t, [](const T& x) { return x.sandbox.spawn_micros; }));
+  std::printf("%s_p50_ms_sandbox_run=%.2f\n", prefix.c_str(),
+              p50Ms(t, [](const T& x) { return x.sandbox.run_micros; }));
+  std::printf("%s_p50_ms_sandbox_teardown=%.2f\n", prefix.c_str(),
+              p50Ms(t, [](const T& x) { return x.sandbox.teardown_micros; }));
+  std::printf("%s_p50_ms_after_sandbox=%.2f\n", prefix.c_str(),
+              p50Ms(t, [](const T& x) { return x.after_sandbox_micros; }));
+  std::printf("%s_p50_ms_complete_call=%.2f\n", prefix.c_str(),
+              p50Ms(t, [](const T& x) { return x.complete_micros; }));
+  std::printf("%s_p50_ms_cleanup=%.2f\n", prefix.c_str(),
+              p50Ms(t, [](const T& x) { return x.cleanup_micros; }));
+}
+
 void printPhase(const std::string& prefix, const PhaseResult& r, int count) {
   std::printf("%s_tasks=%d\n%s_failed=%d\n", prefix.c_str(), count, prefix.c_str(), r.failed);
   std::printf("%s_wall_s=%.3f\n%s_tasks_per_s=%.1f\n", prefix.c_str(), r.wall_s, prefix.c_str(),
@@ -201,6 +235,7 @@ void printPhase(const std::string& prefix, const PhaseResult& r, int count) {
               percentile(r.overhead_ms, 0.5), prefix.c_str(), percentile(r.overhead_ms, 0.99));
   std::printf("%s_setup_p50_ms=%.1f\n", prefix.c_str(), percentile(r.setup_ms, 0.5));
   std::printf("%s_cpu_ms_per_task=%.2f\n", prefix.c_str(), r.cpu_ms / count);
+  printTimings(prefix, r.timings);
 }
 
 int run(const Args& a) {
@@ -245,6 +280,7 @@ int run(const Args& a) {
   // The sandbox alone (Sandbox::run of `true`), to split the TaskRunner's share from it.
   if (*sandbox_only > 0) {
     std::vector<double> walls;
+    std::vector<worker::RunTimings> timings;
     std::mutex mutex;
     std::atomic<int> next{0};
     const double cpu0 = processTreeCpuMs();
@@ -265,7 +301,12 @@ int run(const Args& a) {
           const double ms = msBetween(start, Steady::now());
           std::filesystem::remove_all(work);
           std::lock_guard lock(mutex);
-          if (r.ok()) walls.push_back(ms);
+          if (r.ok()) {
+            walls.push_back(ms);
+            worker::RunTimings t;
+            t.sandbox = r->timings;
+            timings.push_back(t);
+          }
         }
       });
     }
@@ -277,6 +318,7 @@ int run(const Args& a) {
     std::printf("sandbox_only_tasks_per_s=%.1f\nsandbox_only_cpu_ms_per_task=%.2f\n",
                 static_cast<double>(*sandbox_only) / wall,
                 (processTreeCpuMs() - cpu0) / static_cast<double>(*sandbox_only));
+    printTimings("sandbox_only", timings);
   }
   int failed = 0;
   if (*true_tasks > 0) {

@@ -4,8 +4,10 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -18,6 +20,8 @@
 #include <set>
 #include <sstream>
 #include <thread>
+
+#include "common/log.h"
 
 namespace dcloud {
 namespace {
@@ -263,6 +267,45 @@ std::vector<pid_t> readPids(const std::string& path) {
   return pids;
 }
 
+// Waits up to `limit` for every one of pids to exit, woken by their pidfds (readable once the
+// process has left its cgroups) instead of polling with sleeps: after bwrap is reaped its
+// namespace's init is usually still tearing the mounts down, about a millisecond, and sleeps
+// rounded that up. False if a pidfd could not be had (the caller polls) or time ran out.
+bool waitForExit(const std::vector<pid_t>& pids, std::chrono::milliseconds limit) {
+  std::vector<pollfd> fds;
+  bool ok = true;
+  for (pid_t pid : pids) {
+    int fd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+    if (fd >= 0) {
+      fds.push_back({fd, POLLIN, 0});
+    } else if (errno != ESRCH) {
+      ok = false;  // no pidfds here (Linux < 5.3): let the caller poll
+      break;
+    }
+  }
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (ok && !fds.empty()) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() < 0) {
+      ok = false;
+      break;
+    }
+    int n = ::poll(fds.data(), fds.size(), static_cast<int>(left.count()) + 1);
+    if (n < 0 && errno != EINTR) ok = false;
+    for (auto it = fds.begin(); it != fds.end();) {
+      if (it->revents != 0) {
+        ::close(it->fd);
+        it = fds.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  for (const pollfd& p : fds) ::close(p.fd);
+  return ok;
+}
+
 }  // namespace
 
 Result<CgroupLayout> detectCgroupLayout() {
@@ -389,11 +432,15 @@ Result<std::unique_ptr<TaskCgroup>> TaskCgroup::create(const CgroupLayout& layou
     if (err != 0) return failedPrecondition("cannot create cgroup " + dir + ": " + errnoText(err));
     cg->dirs_.push_back(dir);  // from here on, the destructor removes it
   }
+  DCLOUD_TRY(cg->applyLimits(limits));
+  return cg;
+}
 
-  const std::string mem = cg->dirFor("memory");
-  const std::string pids = cg->dirFor("pids");
-  const std::string cpu = cg->dirFor("cpu");
-  const bool v1 = layout.version == CgroupVersion::kV1;
+Status TaskCgroup::applyLimits(const CgroupLimits& limits) {
+  const std::string mem = dirFor("memory");
+  const std::string pids = dirFor("pids");
+  const std::string cpu = dirFor("cpu");
+  const bool v1 = version_ == CgroupVersion::kV1;
   if (limits.memory_bytes > 0) {
     const std::string bytes = std::to_string(limits.memory_bytes);
     DCLOUD_TRY(writeFile(mem + (v1 ? "/memory.limit_in_bytes" : "/memory.max"), bytes));
@@ -421,7 +468,8 @@ Result<std::unique_ptr<TaskCgroup>> TaskCgroup::create(const CgroupLayout& layou
       DCLOUD_TRY(writeFile(cpu + "/cpu.max", std::to_string(quota) + " " + std::to_string(period)));
     }
   }
-  return cg;
+  applied_ = limits;
+  return okStatus();
 }
 
 TaskCgroup::~TaskCgroup() {
@@ -489,7 +537,9 @@ Status TaskCgroup::killAll() {
   if (dirs_.empty()) return okStatus();
   // What bwrap left is usually exiting already (its pid namespace dies with it): give it a
   // moment before the freezer, which would cost more than the wait.
-  (void)waitUntil([&] { return processes().empty(); }, 2ms);
+  if (std::vector<pid_t> left = processes(); !left.empty() && !waitForExit(left, 5ms)) {
+    (void)waitUntil([&] { return processes().empty(); }, 2ms);
+  }
   const bool v2_kill = version_ == CgroupVersion::kV2 && exists(dirFor("memory") + "/cgroup.kill");
   for (int round = 0; round < 5 && !processes().empty(); ++round) {
     if (v2_kill) {
@@ -529,6 +579,119 @@ Status TaskCgroup::destroy() {
   }
   destroyed_ = true;
   return result;
+}
+
+TaskCgroupPool::TaskCgroupPool(CgroupLayout layout, std::string parent_name,
+                               std::string name_prefix, std::size_t spares)
+    : layout_(std::move(layout)),
+      parent_name_(std::move(parent_name)),
+      name_prefix_(std::move(name_prefix)),
+      target_spares_(spares) {
+  thread_ = std::thread([this] { loop(); });
+}
+
+TaskCgroupPool::~TaskCgroupPool() {
+  {
+    std::lock_guard lock(mutex_);
+    stop_ = true;
+  }
+  wake_.notify_all();
+  thread_.join();  // it finishes the removals first
+  std::lock_guard lock(mutex_);
+  spares_.clear();  // each destructor removes its directories
+}
+
+Result<std::unique_ptr<TaskCgroup>> TaskCgroupPool::make(const CgroupLimits& limits) {
+  std::string name;
+  {
+    std::lock_guard lock(mutex_);
+    name = name_prefix_ + std::to_string(next_name_++);
+  }
+  return TaskCgroup::create(layout_, parent_name_, name, limits);
+}
+
+Result<std::unique_ptr<TaskCgroup>> TaskCgroupPool::take(const CgroupLimits& limits) {
+  std::unique_ptr<TaskCgroup> cg;
+  std::vector<std::unique_ptr<TaskCgroup>> unfit;
+  {
+    std::lock_guard lock(mutex_);
+    if (!have_limits_ || !(limits == last_limits_)) {
+      // The work changed shape: spares made for the old limits go, new ones follow.
+      for (auto& spare : spares_) unfit.push_back(std::move(spare));
+      spares_.clear();
+      last_limits_ = limits;
+      have_limits_ = true;
+    }
+    if (!spares_.empty()) {
+      cg = std::move(spares_.front());
+      spares_.pop_front();
+    }
+    make_failed_ = false;
+  }
+  for (auto& spare : unfit) release(std::move(spare));
+  wake_.notify_all();  // make a replacement
+  if (cg && cg->applied() == limits) return cg;
+  if (cg) release(std::move(cg));
+  auto made = make(limits);
+  if (!made.ok()) return made.error();
+  return std::move(*made);
+}
+
+void TaskCgroupPool::release(std::unique_ptr<TaskCgroup> cgroup) {
+  if (!cgroup) return;
+  {
+    std::lock_guard lock(mutex_);
+    to_remove_.push_back(std::move(cgroup));
+  }
+  wake_.notify_all();
+}
+
+void TaskCgroupPool::drain() {
+  std::unique_lock lock(mutex_);
+  drained_.wait(lock, [&] { return to_remove_.empty() && removing_ == 0; });
+}
+
+std::size_t TaskCgroupPool::sparesReady() {
+  std::lock_guard lock(mutex_);
+  return spares_.size();
+}
+
+void TaskCgroupPool::loop() {
+  const Logger log("sandbox");
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    wake_.wait(lock, [&] {
+      return stop_ || !to_remove_.empty() ||
+             (have_limits_ && !make_failed_ && spares_.size() < target_spares_);
+    });
+    // Removals first: they free what the finished task held.
+    if (!to_remove_.empty()) {
+      std::unique_ptr<TaskCgroup> cg = std::move(to_remove_.front());
+      to_remove_.pop_front();
+      ++removing_;
+      lock.unlock();
+      Status gone = cg->destroy();
+      if (!gone.ok()) log.warn("task cgroup teardown: " + gone.error().message);
+      cg.reset();
+      lock.lock();
+      --removing_;
+      if (to_remove_.empty() && removing_ == 0) drained_.notify_all();
+      continue;
+    }
+    if (stop_) return;
+    const CgroupLimits limits = last_limits_;
+    lock.unlock();
+    auto made = make(limits);
+    lock.lock();
+    if (made.ok() && !((*made)->applied() == last_limits_)) {
+      to_remove_.push_back(std::move(*made));  // the limits changed meanwhile
+    } else if (made.ok()) {
+      spares_.push_back(std::move(*made));
+    } else {
+      // Retried on the next take, which then makes its own and reports the error.
+      make_failed_ = true;
+    }
+  }
 }
 
 }  // namespace dcloud

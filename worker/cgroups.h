@@ -5,11 +5,15 @@
 
 #include <sys/types.h>
 
+#include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "common/result.h"
@@ -39,6 +43,7 @@ struct CgroupLimits {
   std::int64_t memory_bytes = 0;  // <= 0: no limit
   std::int64_t max_pids = 0;      // <= 0: no limit
   double cpus = 0;                // <= 0: no quota
+  bool operator==(const CgroupLimits&) const = default;
 };
 
 struct CgroupUsage {
@@ -62,6 +67,10 @@ class TaskCgroup {
   TaskCgroup(const TaskCgroup&) = delete;
   TaskCgroup& operator=(const TaskCgroup&) = delete;
 
+  // Writes the limits (a field <= 0 leaves that limit as it is), on a fresh cgroup before any
+  // process joins; applied() is what was written.
+  Status applyLimits(const CgroupLimits& limits);
+  const CgroupLimits& applied() const { return applied_; }
   // Moves pid (and its future children) into every hierarchy.
   Status addProcess(pid_t pid);
   CgroupUsage usage() const;
@@ -82,7 +91,55 @@ class TaskCgroup {
   CgroupVersion version_;
   std::map<std::string, std::string> by_controller_;
   std::vector<std::string> dirs_;  // unique directories, creation order
+  CgroupLimits applied_;
   bool destroyed_ = false;
+};
+
+// Task cgroups made ahead and removed behind, on a background thread: mkdir of the five v1
+// directories and above all their rmdir (with the waits for exiting processes) used to sit
+// between a lease and its command and between a task's exit and its completion. Every task still
+// gets a fresh cgroup, so its counters (CPU, peak memory, OOM kills) are its own.
+class TaskCgroupPool {
+ public:
+  // Names are "<name_prefix><n>"; `spares` empty cgroups are kept ready.
+  TaskCgroupPool(CgroupLayout layout, std::string parent_name, std::string name_prefix,
+                 std::size_t spares);
+  // Removes the spares and finishes pending removals.
+  ~TaskCgroupPool();
+  TaskCgroupPool(const TaskCgroupPool&) = delete;
+  TaskCgroupPool& operator=(const TaskCgroupPool&) = delete;
+
+  // A fresh, empty cgroup with limits applied: a spare when one is ready, else made now. Spares
+  // are made with the limits the last take asked for, so that (the usual case: a worker's tasks
+  // look alike) nothing is left to write; a spare made for other limits is not reused.
+  Result<std::unique_ptr<TaskCgroup>> take(const CgroupLimits& limits);
+  // Hands a task cgroup over for removal (killAll, then rmdir) in the background.
+  void release(std::unique_ptr<TaskCgroup> cgroup);
+  // Blocks until every released cgroup is removed. Failures are logged.
+  void drain();
+  // Spares ready now (for tests).
+  std::size_t sparesReady();
+
+ private:
+  Result<std::unique_ptr<TaskCgroup>> make(const CgroupLimits& limits);
+  void loop();
+
+  CgroupLayout layout_;
+  std::string parent_name_;
+  std::string name_prefix_;
+  std::size_t target_spares_;
+  std::mutex mutex_;
+  std::condition_variable wake_;     // work for the background thread
+  std::condition_variable drained_;  // removals finished
+  std::deque<std::unique_ptr<TaskCgroup>> spares_;
+  std::deque<std::unique_ptr<TaskCgroup>> to_remove_;
+  std::size_t removing_ = 0;  // taken off to_remove_, not yet removed
+  std::uint64_t next_name_ = 0;
+  CgroupLimits last_limits_;  // asked for by the last take; spares are made with them
+  bool have_limits_ = false;  // no spares before the first take says what tasks look like
+  bool make_failed_ = false;  // the last background make failed: make on demand until a take
+  bool stop_ = false;
+  std::thread thread_;
 };
 
 // The <own>/<parent_name> directories that task cgroups go into (unique, per hierarchy).

@@ -232,7 +232,7 @@ struct ChildPlan {
   std::vector<std::string> args;
   std::vector<std::string> env;
   std::vector<std::pair<int, int>> fd_moves;  // parent fd -> child fd
-  std::vector<int> cgroup_procs_fds;          // the task cgroups' cgroup.procs, open for writing
+  std::vector<int> cgroup_procs_fds;          // the task cgroups' join files, open for writing
   bool drop_privileges = false;
   uid_t uid = 0;
   gid_t gid = 0;
@@ -345,6 +345,11 @@ std::int64_t millisSince(std::chrono::steady_clock::time_point start) {
       .count();
 }
 
+std::int64_t microsBetween(std::chrono::steady_clock::time_point a,
+                           std::chrono::steady_clock::time_point b) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(b - a).count();
+}
+
 }  // namespace
 
 std::vector<std::string> bwrapArguments(const std::string& bwrap_path, const SandboxSpec& spec,
@@ -390,9 +395,13 @@ Sandbox::Sandbox(SandboxConfig config, std::string bwrap_path, CgroupLayout layo
       bwrap_path_(std::move(bwrap_path)),
       layout_(std::move(layout)),
       seccomp_offline_(std::move(seccomp_offline)),
-      seccomp_online_(std::move(seccomp_online)) {}
+      seccomp_online_(std::move(seccomp_online)),
+      pool_(std::make_unique<TaskCgroupPool>(layout_, config_.cgroup_parent_name,
+                                             "w" + std::to_string(::getpid()) + "-",
+                                             config_.spare_cgroups)) {}
 
 Sandbox::~Sandbox() {
+  pool_.reset();  // removes the spares and what is still being torn down
   for (const std::string& dir : cgroupParentDirs()) ::rmdir(dir.c_str());  // fails if in use
 }
 
@@ -432,6 +441,7 @@ Result<std::unique_ptr<Sandbox>> Sandbox::create(const SandboxConfig& config) {
 Result<SandboxResult> Sandbox::run(const SandboxSpec& spec,
                                    const std::function<void(std::string_view)>& on_output_line,
                                    const std::atomic<bool>& cancel) {
+  const auto begin = std::chrono::steady_clock::now();
   DCLOUD_TRY(validate(spec));
   const bool as_root = ::geteuid() == 0;
   const auto uid = static_cast<uid_t>(config_.sandbox_uid);
@@ -478,14 +488,17 @@ Result<SandboxResult> Sandbox::run(const SandboxSpec& spec,
   limits.memory_bytes = spec.limits.memory_bytes;
   limits.max_pids = spec.limits.max_processes > 0 ? spec.limits.max_processes + kBwrapProcesses : 0;
   limits.cpus = spec.limits.cpus;
-  const std::string name =
-      "w" + std::to_string(::getpid()) + "-" + std::to_string(next_task_.fetch_add(1));
-  auto cgroup = TaskCgroup::create(layout_, config_.cgroup_parent_name, name, limits);
+  auto cgroup = pool_->take(limits);
   if (!cgroup.ok()) return cgroup.error();
   TaskCgroup& cg = **cgroup;
   std::vector<UniqueFd> cgroup_procs;
+  // v1: the child moves itself through "tasks" (its one thread, which is the whole process): a
+  // write of "0" there skips the global threadgroup lock, whose first writer waits for an RCU
+  // grace period (~8 ms here, the largest part of a `true` task's start). v2 refuses thread moves
+  // between domain cgroups, so it writes cgroup.procs.
+  const char* join_file = layout_.version == CgroupVersion::kV1 ? "/tasks" : "/cgroup.procs";
   for (const std::string& dir : cg.dirs()) {
-    const std::string procs = dir + "/cgroup.procs";
+    const std::string procs = dir + join_file;
     auto fd = lift(::open(procs.c_str(), O_WRONLY | O_CLOEXEC), "open " + procs);
     if (!fd.ok()) return fd.error();
     plan.cgroup_procs_fds.push_back(fd->get());
@@ -497,6 +510,7 @@ Result<SandboxResult> Sandbox::run(const SandboxSpec& spec,
   auto spawned = spawnChild(context);
   if (!spawned.ok()) return spawned.error();
   const pid_t child = *spawned;
+  const auto execed = std::chrono::steady_clock::now();
   output->write.reset();
   exec_error->write.reset();
   cgroup_procs.clear();
@@ -555,9 +569,13 @@ Result<SandboxResult> Sandbox::run(const SandboxSpec& spec,
     killed = true;
     (void)cg.killAll();  // bwrap is in the group too; the loop then reaps it
   }
+  const auto reaped = std::chrono::steady_clock::now();
   result.usage.wall_millis = millisSince(start);
   const CgroupUsage usage = cg.usage();
-  Status torn_down = cg.destroy();  // anything that outlived bwrap dies here
+  // Anything that outlived bwrap dies here (its pid namespace is gone, so usually nothing is
+  // left); the directories are removed in the background, off the way to the completion.
+  Status torn_down = cg.killAll();
+  pool_->release(std::move(*cgroup));
   // Every writer is gone now, so the pipe reaches EOF; the bound guards against surprises.
   for (int i = 0; output_open && i < 100; ++i) {
     pollfd fd = {output->read.get(), POLLIN, 0};
@@ -565,6 +583,10 @@ Result<SandboxResult> Sandbox::run(const SandboxSpec& spec,
     output_open = pump(output->read.get(), lines);
   }
   lines.finish();
+  result.timings.prepare_micros = microsBetween(begin, start);
+  result.timings.spawn_micros = microsBetween(start, execed);
+  result.timings.run_micros = microsBetween(execed, reaped);
+  result.timings.teardown_micros = microsBetween(reaped, std::chrono::steady_clock::now());
 
   if (WIFSIGNALED(status)) {
     result.term_signal = WTERMSIG(status);

@@ -42,6 +42,14 @@ struct SandboxUsage {
   std::int64_t peak_memory_bytes = 0;  // of the whole tree (cgroup), else the largest process
 };
 
+// Where a run's time went, for benchmarks and logs (microseconds, steady clock).
+struct SandboxTimings {
+  std::int64_t prepare_micros = 0;   // checks, chown, seccomp fd, task cgroup ready
+  std::int64_t spawn_micros = 0;     // clone until the child exec'd bwrap
+  std::int64_t run_micros = 0;       // bwrap exec'd until it was reaped
+  std::int64_t teardown_micros = 0;  // reaped until usage read, cgroups emptied, output drained
+};
+
 struct SandboxResult {
   // Shell style: the task's exit status, or 128 + N when it died of signal N.
   int exit_code = 0;
@@ -50,6 +58,7 @@ struct SandboxResult {
   bool out_of_memory = false;  // the kernel killed something in the task for memory
   bool cancelled = false;
   SandboxUsage usage;
+  SandboxTimings timings;
 };
 
 struct SandboxConfig {
@@ -57,6 +66,8 @@ struct SandboxConfig {
   std::string cgroup_parent_name = "dcloud";  // task cgroups go under <own cgroup>/<this>/
   int sandbox_uid = 65534;
   int sandbox_gid = 65534;
+  // Empty task cgroups kept ready (made, and removed after their task, on a background thread).
+  std::size_t spare_cgroups = 16;
 };
 
 class Sandbox {
@@ -82,7 +93,8 @@ class Sandbox {
                             const std::atomic<bool>& cancel);
 
   // Where task cgroups are created, one directory per hierarchy; task cgroups are named
-  // "w<worker pid>-<n>" and removed when run returns.
+  // "w<worker pid>-<n>". Each task gets a fresh one, made ahead of time; when run returns its
+  // processes are gone and the directories are removed in the background.
   std::vector<std::string> cgroupParentDirs() const;
   const CgroupLayout& cgroupLayout() const { return layout_; }
 
@@ -95,7 +107,7 @@ class Sandbox {
   CgroupLayout layout_;
   std::string seccomp_offline_;  // BPF programs for tasks without and with network
   std::string seccomp_online_;
-  std::atomic<std::uint64_t> next_task_{0};
+  std::unique_ptr<TaskCgroupPool> pool_;
 };
 
 // The bwrap command line for spec (exposed for tests and logs); seccomp_fd is the descriptor

@@ -28,6 +28,15 @@ struct RunnerConfig {
   std::int64_t next_lease_wait_millis = 0;
 };
 
+// Where an attempt's time went (microseconds), for benchmarks.
+struct RunTimings {
+  std::int64_t before_sandbox_micros = 0;  // run() called until Sandbox::run called
+  SandboxTimings sandbox;
+  std::int64_t after_sandbox_micros = 0;  // Sandbox::run returned until the completion is sent
+  std::int64_t complete_micros = 0;       // the completion call
+  std::int64_t cleanup_micros = 0;        // removing the scratch directory
+};
+
 struct RunOutcome {
   bool succeeded = false;
   int exit_code = 0;
@@ -35,6 +44,7 @@ struct RunOutcome {
   int frames_done = 0;
   std::int64_t bytes_out = 0;
   std::vector<JsonObject> next_tasks;  // leased in the completion's response
+  RunTimings timings;
 };
 
 class TaskRunner {

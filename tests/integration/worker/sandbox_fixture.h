@@ -1,6 +1,7 @@
 #pragma once
 // Shared set-up for the sandbox tests: one Sandbox, a fresh work dir per test, output capture,
-// and a check after every test that no task cgroup of this process was left behind.
+// and a check after every test that no task cgroup of this process was left behind once the
+// sandbox is gone.
 
 #include <dirent.h>
 #include <gtest/gtest.h>
@@ -28,7 +29,9 @@ class SandboxTest : public ::testing::Test {
   void TearDown() override {
     if (!sandbox_) return;
     const std::string prefix = "w" + std::to_string(::getpid()) + "-";
-    for (const std::string& dir : sandbox_->cgroupParentDirs()) {
+    const std::vector<std::string> dirs = sandbox_->cgroupParentDirs();
+    sandbox_.reset();  // removes its spare cgroups and finishes background teardowns
+    for (const std::string& dir : dirs) {
       DIR* d = ::opendir(dir.c_str());
       if (!d) continue;  // removed entirely: nothing left behind
       while (dirent* e = ::readdir(d)) {
@@ -59,7 +62,7 @@ class SandboxTest : public ::testing::Test {
     auto result = sandbox_->run(
         s, [this](std::string_view line) { lines_.emplace_back(line); }, cancel);
     EXPECT_TRUE(result.ok()) << result.error().toString();
-    return result.ok() ? *result : SandboxResult{-1, 0, false, false, false, {}};
+    return result.ok() ? *result : SandboxResult{-1, 0, false, false, false, {}, {}};
   }
 
   std::string output() const {
