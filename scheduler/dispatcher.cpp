@@ -32,6 +32,7 @@ void Dispatcher::start() {
   if (thread_.joinable()) return;
   stopping_ = false;
   thread_ = std::thread([this] { run(); });
+  listener_ = std::thread([this] { listen(); });
 }
 
 void Dispatcher::stop() {
@@ -41,6 +42,7 @@ void Dispatcher::stop() {
   }
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
+  if (listener_.joinable()) listener_.join();
 }
 
 void Dispatcher::trigger() {
@@ -77,13 +79,62 @@ void Dispatcher::submitted(std::vector<core::QueuedTask> tasks) {
 }
 
 void Dispatcher::attemptFinished(const std::string& attempt_id) {
+  if (token_.load() == 0) {
+    // The leader's book would see it only at its next reload. Should this process have just
+    // taken the lead, its own listener takes the message; a lost one costs only that delay.
+    Status s = signals_.publishFinished(attempt_id);
+    if (!s.ok()) log_.warn("cannot publish a finished attempt: " + s.error().message);
+    return;
+  }
+  enqueueFinished({attempt_id});
+}
+
+void Dispatcher::enqueueFinished(std::vector<std::string> attempts) {
   {
     std::lock_guard lock(mutex_);
     triggered_ = true;
     // Bounded: a dispatcher that is not leading drops them each round.
-    if (finished_attempts_.size() < 1'000'000) finished_attempts_.push_back(attempt_id);
+    for (auto& a : attempts) {
+      if (finished_attempts_.size() >= 1'000'000) break;
+      finished_attempts_.push_back(std::move(a));
+    }
   }
   cv_.notify_all();
+}
+
+Result<int> Dispatcher::receiveFinished(double timeout_seconds) {
+  auto taken = signals_.takeFinished(timeout_seconds);
+  if (!taken.ok()) return taken.error();
+  const int n = static_cast<int>(taken->size());
+  if (n == 0) return 0;
+  // Applied after any reload, like this process's own: the book frees an attempt only while it
+  // holds it, so a finish reported twice (or already seen by a reload) frees nothing again.
+  enqueueFinished(std::move(*taken));
+  metrics_
+      .counter("dcloud_scheduler_remote_finishes_total",
+               "Finished attempts learned from other schedulers through Redis")
+      .inc(static_cast<double>(n));
+  return n;
+}
+
+void Dispatcher::listen() {
+  while (true) {
+    {
+      std::unique_lock lock(mutex_);
+      if (stopping_) break;
+      if (token_.load() == 0) {
+        // Only the leader takes them: a follower would swallow what the leader needs.
+        cv_.wait_for(lock, std::chrono::milliseconds(500), [&] { return stopping_; });
+        continue;
+      }
+    }
+    auto taken = receiveFinished(config_.finished_poll_seconds);
+    if (!taken.ok()) {
+      log_.warn("cannot read finished attempts from Redis: " + taken.error().message);
+      std::unique_lock lock(mutex_);
+      cv_.wait_for(lock, std::chrono::seconds(1), [&] { return stopping_; });
+    }
+  }
 }
 
 Result<bool> Dispatcher::ensureLeadership() {
@@ -190,6 +241,7 @@ Result<int> Dispatcher::planRound(bool reload, bool reload_offers) {
   auto leading = ensureLeadership();
   if (!leading.ok()) return leading.error();
   if (!*leading) {
+    blocklist_noted_.clear();  // the leader keeps them
     queue_.clear();
     queue_truncated_ = true;  // taking the lead later starts with a reload
     offers_fresh_ = false;
@@ -212,20 +264,21 @@ Result<int> Dispatcher::planRound(bool reload, bool reload_offers) {
   core::PlanOptions options;
   options.now_ms = clock_.nowMillis();
   std::vector<core::Booking> bookings = core::planBookings(queue_, offers, options);
+  std::unordered_set<std::string_view> booked_ids;
+  for (const auto& b : bookings) booked_ids.insert(b.task_id);
+  explainBlocklisted(offers, booked_ids);
   if (bookings.empty()) return preemptRound(offers);
   {
     // Booked or fenced off by the commit below: either way no longer ours to plan.
-    std::unordered_set<std::string_view> booked;
-    for (const auto& b : bookings) booked.insert(b.task_id);
     std::vector<core::QueuedTask> rest;
     rest.reserve(queue_.size() - std::min(queue_.size(), bookings.size()));
     for (auto& t : queue_) {
-      if (!booked.count(t.task_id)) rest.push_back(std::move(t));
+      if (!booked_ids.count(t.task_id)) rest.push_back(std::move(t));
     }
     queue_ = std::move(rest);
   }
   const auto planned = std::chrono::steady_clock::now();
-  auto booked = store_.commitBookings(bookings, token_);
+  auto booked = store_.commitBookings(bookings, token_, clock_.nowMillis());
   const auto committed = std::chrono::steady_clock::now();
   if (!booked.ok()) {
     if (booked.error().code == ErrorCode::kConflict) {
@@ -257,6 +310,46 @@ Result<int> Dispatcher::planRound(bool reload, bool reload_offers) {
             ", plan " + millis(queued, planned) + ", commit " + millis(planned, committed) +
             ", wake and preempt " + millis(committed, done) + ")");
   return static_cast<int>(bookings.size());
+}
+
+void Dispatcher::explainBlocklisted(const std::vector<core::Offer>& offers,
+                                    const std::unordered_set<std::string_view>& booked) {
+  // Only tasks with a blocklist can be held back by one; a job with a task booked this round is
+  // not (and the booking clears its reason).
+  std::unordered_set<std::string_view> jobs_booked;
+  bool any_blocklist = false;
+  for (const auto& t : queue_) {
+    if (t.demand.excluded_workers.empty()) continue;
+    any_blocklist = true;
+    if (booked.count(t.task_id)) jobs_booked.insert(t.job_id);
+  }
+  if (!any_blocklist) return;
+  std::vector<std::string> blocked;
+  std::vector<std::string> cleared;
+  std::unordered_set<std::string_view> seen;
+  for (const auto& t : queue_) {
+    if (t.demand.excluded_workers.empty() || t.replicas > 0) continue;
+    if (!seen.insert(t.job_id).second) continue;
+    if (jobs_booked.count(t.job_id)) {
+      blocklist_noted_.erase(t.job_id);
+      continue;
+    }
+    const bool only_blocklisted = core::onlyBlocklistedFit(t.demand, offers);
+    const bool noted = blocklist_noted_.count(t.job_id) > 0;
+    if (only_blocklisted && !noted) blocked.push_back(t.job_id);
+    if (!only_blocklisted && noted) cleared.push_back(t.job_id);
+  }
+  if (blocked.empty() && cleared.empty()) return;
+  Status s = store_.noteBlocklisted(blocked, cleared);
+  if (!s.ok()) {
+    log_.warn("cannot record blocklist wait reasons: " + s.error().message);
+    return;
+  }
+  // Bounded: jobs that finished while noted are forgotten wholesale now and then (noting again
+  // writes the same reason).
+  if (blocklist_noted_.size() > 100'000) blocklist_noted_.clear();
+  for (auto& j : blocked) blocklist_noted_.insert(std::move(j));
+  for (const auto& j : cleared) blocklist_noted_.erase(j);
 }
 
 Result<int> Dispatcher::preemptRound(std::vector<core::Offer>& offers) {
@@ -303,6 +396,16 @@ Result<int> Dispatcher::reapOnce() {
   if (!leading.ok()) return leading.error();
   if (!*leading) return 0;
   const std::int64_t now = clock_.nowMillis();
+  // Backup contracts that ended give their disk back (no Redis needed for that).
+  auto released = store_.releaseExpiredPlacements(now);
+  if (!released.ok()) {
+    log_.warn("cannot release expired placements: " + released.error().message);
+  } else if (*released > 0) {
+    offers_fresh_ = false;  // the next round sees the disk free
+    log_.info("released " + std::to_string(*released) + " expired backup placement(s)");
+    metrics_.counter("dcloud_scheduler_placements_expired_total", "Backup placements released")
+        .inc(static_cast<double>(*released));
+  }
   if (now < redis_trouble_until_) return 0;  // heartbeats may have been lost with Redis
   auto alive = store_.aliveWorkerIds();
   if (!alive.ok()) return alive.error();

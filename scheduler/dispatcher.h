@@ -4,7 +4,8 @@
 // transaction, and wakes the workers that got work. Offers live in an OfferBook: reloaded from
 // PostgreSQL when workers come or go, on a timer, and when this dispatcher starts leading; in
 // between they follow the attempts it books and the attempts whose completion this process
-// accepted (attemptFinished), so a round after a completion reads nothing from the database. The
+// accepted (attemptFinished), or that another scheduler's API accepted and published through Redis
+// (receiveFinished), so a round after a completion reads nothing from the database. The
 // reaper declares workers lost when their heartbeat expires, which returns their tasks to the
 // queue. Rounds run on a timer and whenever trigger() is called.
 //
@@ -18,7 +19,9 @@
 #include <cstdint>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
+#include <unordered_set>
 #include <vector>
 
 #include "common/clock.h"
@@ -34,6 +37,9 @@ struct DispatcherConfig {
   // How old the offers may get before a round reloads them. Between reloads they miss only what
   // other processes changed: completions accepted by another scheduler's API, reputations.
   std::int64_t offer_refresh_millis = 2'000;
+  // How long the leader's listener waits on Redis for other schedulers' finishes per call (it
+  // bounds how long stop() waits for it).
+  double finished_poll_seconds = 0.5;
   // Nice value of the planning thread (negative: more CPU than request threads; needs root).
   int thread_nice = -10;
   std::int64_t reap_interval_millis = 1000;
@@ -65,13 +71,20 @@ class Dispatcher {
   void submitted(std::vector<core::QueuedTask> tasks);
   // An attempt this process saw finish no longer holds its worker's resources: a planning round
   // soon gives them out again, from the queue it holds (reloaded only when that runs short).
+  // A dispatcher that does not lead publishes it (WorkerSignals::publishFinished) for the
+  // leader's book instead.
   void attemptFinished(const std::string& attempt_id);
+  // Waits up to timeout_seconds (> 0) for finishes published by other schedulers and hands them
+  // to the next round like attemptFinished; the number taken. The listener thread calls it while
+  // leading; tests call it directly.
+  Result<int> receiveFinished(double timeout_seconds);
 
   // One planning round; returns the number of tasks booked. By default it reloads the queue and
   // the offers, as a round after a submit and a new worker does; reload_offers = false plans on
   // the offers held, as a round after a completion does.
   Result<int> planOnce(bool reload_queue = true, bool reload_offers = true);
-  // One liveness check; returns the number of workers declared lost.
+  // One liveness check; returns the number of workers declared lost. It also releases backup
+  // placements past their expiry on the injected clock (their disk returns to the offers).
   Result<int> reapOnce();
   // Takes or renews the leader lease when due (a database round trip at most every
   // leader_renew_millis); whether this dispatcher leads now.
@@ -82,12 +95,19 @@ class Dispatcher {
 
  private:
   void run();
+  // While leading, takes the finishes other schedulers publish (see receiveFinished).
+  void listen();
+  void enqueueFinished(std::vector<std::string> attempts);
   Result<int> planRound(bool reload_queue, bool reload_offers);
   // Reloads the offer book when asked, stale or empty, then applies the finishes reported since.
   Status refreshOffers(bool reload);
   // Reloads the queue when asked (dropping the submits reported before the reload: it holds
   // them), else appends the submits reported since the last round.
   Status refreshQueue(bool reload, std::int64_t free_cores);
+  // Records which jobs' ready tasks only blocklisted workers could run (their wait_reason says
+  // so), and clears the reason of those that some other worker could run now.
+  void explainBlocklisted(const std::vector<core::Offer>& offers,
+                          const std::unordered_set<std::string_view>& booked);
   // Preemption after a round's bookings, over the offers as the round left them.
   Result<int> preemptRound(std::vector<core::Offer>& offers);
   DispatcherConfig config_;
@@ -116,9 +136,12 @@ class Dispatcher {
   bool queue_truncated_ = false;        // the load hit pending_batch: more wait in the database
   bool reload_requested_next_ = false;  // preempted tasks went back to pending
   core::OfferBook offer_book_;          // dispatcher thread only
-  bool offers_fresh_ = false;           // false: the next round reloads the book
+  // Jobs whose wait_reason this dispatcher set to the blocklist one. Dispatcher thread only.
+  std::unordered_set<std::string> blocklist_noted_;
+  bool offers_fresh_ = false;  // false: the next round reloads the book
   std::int64_t offers_loaded_at_ = 0;
   std::thread thread_;
+  std::thread listener_;
 };
 
 }  // namespace dcloud::scheduler

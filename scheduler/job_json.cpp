@@ -304,7 +304,9 @@ JsonObject jobToJson(const JobView& job, bool with_tasks) {
   o->set("priority", job.priority);
   o->set("preemptible", job.preemptible);
   if (job.blockers > 0) o->set("waiting_for_jobs", job.blockers);
-  if (!job.wait_reason.empty() && job.state == "queued") o->set("wait_reason", job.wait_reason);
+  if (!job.wait_reason.empty() && (job.state == "queued" || job.state == "running")) {
+    o->set("wait_reason", job.wait_reason);
+  }
   if (!job.placements.empty()) {
     Poco::JSON::Array::Ptr placements = new Poco::JSON::Array;
     for (const auto& p : job.placements) {
@@ -314,9 +316,14 @@ JsonObject jobToJson(const JobView& job, bool with_tasks) {
       po->set("capacity_mb", p.capacity_mb);
       po->set("price_gb_month", formatMicros(p.price_gb_month));
       po->set("expires_at", p.expires_at);
+      if (!p.released_at.empty()) po->set("released_at", p.released_at);
       placements->add(po);
     }
     o->set("placements", placements);
+    // A placed backup succeeded; its contract runs until every replica has been released.
+    const bool expired = std::all_of(job.placements.begin(), job.placements.end(),
+                                     [](const PlacementView& p) { return !p.released_at.empty(); });
+    o->set("contract", expired ? "expired" : "active");
   }
   auto spec = parseJsonObject(job.spec_json);
   if (spec.ok()) o->set("spec", *spec);

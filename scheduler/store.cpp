@@ -106,6 +106,17 @@ void jobFinished(pqxx::work& w, const std::string& job_id, const std::string& st
   for (const auto& j : jobs) refreshJobState(w, j);
 }
 
+// The job succeeded before and runs again: unfinished jobs after it wait for it again.
+void jobReopened(pqxx::work& w, const std::string& job_id) {
+  w.exec_params0(
+      "UPDATE scheduler.jobs d SET blockers = (SELECT COUNT(*) FROM scheduler.job_deps x "
+      "JOIN scheduler.jobs a ON a.id = x.after_job_id WHERE x.job_id = d.id "
+      "AND a.state <> 'succeeded') "
+      "WHERE d.id IN (SELECT job_id FROM scheduler.job_deps WHERE after_job_id = $1::uuid) "
+      "AND d.state IN ('queued', 'running')",
+      job_id);
+}
+
 }  // namespace
 
 std::string refreshJobState(pqxx::work& w, const std::string& job_id) {
@@ -135,9 +146,12 @@ std::string refreshJobState(pqxx::work& w, const std::string& job_id) {
       "FROM (SELECT state FROM scheduler.jobs WHERE id = $1::uuid FOR UPDATE) old "
       "WHERE j.id = $1::uuid RETURNING old.state, j.has_dependents",
       job_id, state, done);
-  if (!updated.empty() && updated[0][1].as<bool>() && done &&
-      updated[0][0].as<std::string>() != state) {
-    jobFinished(w, job_id, state);
+  if (!updated.empty() && updated[0][1].as<bool>() && updated[0][0].as<std::string>() != state) {
+    if (done) jobFinished(w, job_id, state);
+    // A succeeded job runs again (a task requeued): jobs after it that are not finished wait for
+    // it again. Recounted like a success, so their tasks already running are left alone and only
+    // those not booked yet wait.
+    if (!done && updated[0][0].as<std::string>() == "succeeded") jobReopened(w, job_id);
   }
   return state;
 }
@@ -165,7 +179,7 @@ void cancelTaskDependents(pqxx::work& w, const std::vector<std::string>& task_id
   for (const auto& j : jobs) refreshJobState(w, j);
 }
 
-void unblockTaskDependents(pqxx::work& w, const std::string& task_id) {
+void recountTaskDependents(pqxx::work& w, const std::string& task_id) {
   static const std::string kName = "unblock_dependents";
   w.exec_prepared0(
       prepared(w, kName,

@@ -63,6 +63,7 @@ struct PlacementView {
   std::int64_t capacity_mb = 0;
   Micros price_gb_month = 0;
   std::string expires_at;
+  std::string released_at;  // '' while it holds the disk
 };
 
 struct JobView {
@@ -229,8 +230,14 @@ class SchedulerStore {
   // that are no longer pending, jobs paused meanwhile, or workers no longer alive. Replica
   // bookings place a backup: all its replicas are recorded and the task succeeds, or none.
   // Conflict/stale-leader, booking nothing, unless fencing_token is the current leader's.
+  // Placements expire duration_days after now_ms (the scheduler's clock; 0: the database's).
   Result<BookedBatch> commitBookings(const std::vector<core::Booking>& bookings,
-                                     std::int64_t fencing_token);
+                                     std::int64_t fencing_token, std::int64_t now_ms = 0);
+  // The dispatcher's explanation for jobs whose ready tasks only blocklisted workers could run:
+  // `blocked` jobs (unfinished) get a wait_reason naming the blocklist; `cleared` jobs lose it
+  // (when it is still that reason). A booking clears it too.
+  Status noteBlocklisted(const std::vector<std::string>& blocked,
+                         const std::vector<std::string>& cleared);
   // Leased, undelivered tasks of this worker; marks them delivered.
   Result<std::vector<Assignment>> takeAssignments(const std::string& worker_id);
   // Undoes takeAssignments for attempts that could not be handed over.
@@ -240,6 +247,9 @@ class SchedulerStore {
                                  const std::string& attempt_id, int frames_done,
                                  const std::vector<std::string>& outputs);
   Result<CompletionResult> completeTask(const Completion& completion);
+  // Backup placements whose expiry is at or before now_ms (the scheduler's clock) stop holding
+  // their disk (released_at); the number released.
+  Result<int> releaseExpiredPlacements(std::int64_t now_ms);
   // The worker is gone: its active tasks go back to pending (or fail when out of attempts).
   Result<int> markWorkerLost(const std::string& worker_id, const std::string& why);
   // Delivered leases that the worker no longer reports holding (lost in transit) are requeued.
@@ -253,7 +263,7 @@ class SchedulerStore {
  private:
   PgPool& pool_;
   Result<BookedBatch> book(pqxx::work& w, const std::vector<core::Booking>& bookings,
-                           std::int64_t fencing_token);
+                           std::int64_t fencing_token, std::int64_t now_ms);
   struct KnownWorker {
     std::string provider;
     std::chrono::steady_clock::time_point until;

@@ -35,8 +35,9 @@ std::string refreshJobState(pqxx::work& w, const std::string& job_id);
 // Tasks waiting for these (failed or cancelled) tasks are cancelled, transitively; their jobs'
 // states are refreshed.
 void cancelTaskDependents(pqxx::work& w, const std::vector<std::string>& task_ids);
-// Tasks waiting for this (succeeded) task recount what they still wait for.
-void unblockTaskDependents(pqxx::work& w, const std::string& task_id);
+// Pending tasks waiting for this task recount what they still wait for: fewer when it
+// succeeded, more when a succeeded task was requeued (tasks already booked are left alone).
+void recountTaskDependents(pqxx::work& w, const std::string& task_id);
 
 Result<core::JobSpec> specFromRow(const std::string& spec_json);
 

@@ -326,13 +326,14 @@ Result<JobView> SchedulerStore::getJob(const std::string& owner, const std::stri
     if (j.kind == "backup") {
       auto placements = w.exec_params(
           "SELECT worker_id::text, provider, capacity_mb, price_gb_month, "
-          "to_char(expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') "
+          "to_char(expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
+          "COALESCE(to_char(released_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), '') "
           "FROM scheduler.placements WHERE job_id = $1::uuid ORDER BY id",
           job_id);
       for (const auto& r : placements) {
         j.placements.push_back({r[0].as<std::string>(), r[1].as<std::string>(),
-                                r[2].as<std::int64_t>(), r[3].as<Micros>(),
-                                r[4].as<std::string>()});
+                                r[2].as<std::int64_t>(), r[3].as<Micros>(), r[4].as<std::string>(),
+                                r[5].as<std::string>()});
       }
     }
     return j;
@@ -389,8 +390,8 @@ Result<std::string> SchedulerStore::requeueTask(const std::string& owner, const 
     pqxx::work w(c);
     w.exec_params("SELECT pg_advisory_xact_lock(hashtext($1))", owner);
     auto job = w.exec_params(
-        "SELECT spec::text, state, hold FROM scheduler.jobs WHERE id = $1::uuid AND owner = $2 "
-        "FOR UPDATE",
+        "SELECT spec::text, state, hold, has_dependents FROM scheduler.jobs WHERE id = $1::uuid "
+        "AND owner = $2 FOR UPDATE",
         job_id, owner);
     if (job.empty()) return notFound("no job " + job_id);
     auto spec = specFromRow(job[0][0].as<std::string>());
@@ -434,6 +435,9 @@ Result<std::string> SchedulerStore::requeueTask(const std::string& owner, const 
         "finished_at = NULL, frames_done = 0, outputs = '[]', exit_code = NULL, error = '', "
         "not_before_ms = 0 WHERE id = $1::uuid",
         task_id);
+    // Tasks after this one that are not booked yet wait for it again (a succeeded task's pending
+    // dependents were ready); those running or finished are left alone.
+    if (state == "succeeded" && job[0][3].as<bool>()) recountTaskDependents(w, task_id);
     w.exec_params0("UPDATE scheduler.jobs SET hold = hold + $2 WHERE id = $1::uuid", job_id, extra);
     refreshJobState(w, job_id);
     w.commit();

@@ -127,20 +127,23 @@ std::string bookingList(const std::vector<core::Booking>& bookings, bool replica
 }
 
 // Records a backup's replicas; the task succeeds when all of them are placed, else nothing stays.
-std::set<std::string> placeReplicas(pqxx::work& w, const std::string& batch) {
+std::set<std::string> placeReplicas(pqxx::work& w, const std::string& batch, std::int64_t now_ms) {
   std::set<std::string> jobs;
   auto rows = w.exec_params(
-      "INSERT INTO scheduler.placements (job_id, task_id, worker_id, provider, capacity_mb, "
-      "price_gb_month, expires_at) "
+      // RETURNING sees only the inserted row, so the job's replica count is joined after it.
+      "WITH ins AS (INSERT INTO scheduler.placements (job_id, task_id, worker_id, provider, "
+      "capacity_mb, price_gb_month, expires_at) "
       "SELECT t.job_id, t.id, wk.id, wk.provider, (j.spec->>'capacity_gb')::bigint * 1024, b.p, "
-      "now() + make_interval(days => (j.spec->>'duration_days')::int) "
+      "CASE WHEN $2::bigint > 0 THEN to_timestamp($2::bigint / 1000.0) ELSE now() END "
+      "+ make_interval(days => (j.spec->>'duration_days')::int) "
       "FROM jsonb_to_recordset($1::jsonb) AS b(t uuid, w uuid, p bigint) "
       "JOIN scheduler.tasks t ON t.id = b.t JOIN scheduler.jobs j ON j.id = t.job_id "
       "JOIN scheduler.workers wk ON wk.id = b.w AND wk.state = 'alive' "
       "WHERE t.state = 'pending' AND NOT j.paused AND j.state IN ('queued', 'running') "
-      "ON CONFLICT (task_id, provider) DO NOTHING "
-      "RETURNING task_id::text, job_id::text, (j.spec->>'replicas')::int",
-      batch);
+      "ON CONFLICT (task_id, provider) DO NOTHING RETURNING task_id, job_id) "
+      "SELECT ins.task_id::text, ins.job_id::text, (j.spec->>'replicas')::int "
+      "FROM ins JOIN scheduler.jobs j ON j.id = ins.job_id",
+      batch, now_ms);
   std::map<std::string, std::pair<int, int>> placed;  // task -> (placed, wanted)
   std::map<std::string, std::string> job_of;
   for (const auto& r : rows) {
@@ -167,14 +170,15 @@ std::set<std::string> placeReplicas(pqxx::work& w, const std::string& batch) {
 }  // namespace
 
 Result<BookedBatch> SchedulerStore::book(pqxx::work& w, const std::vector<core::Booking>& bookings,
-                                         std::int64_t fencing_token) {
+                                         std::int64_t fencing_token, std::int64_t now_ms) {
   BookedBatch out;
   std::set<std::string> woken;
   const std::string batch = bookingList(bookings, false);
   if (!batch.empty()) {
-    // The WHERE clause fences the rest: a task booked meanwhile, its job paused meanwhile, or a
-    // worker lost meanwhile, is simply not booked now.
-    static const std::string kBook = "book_tasks_v2";
+    // The WHERE clause fences the rest: a task booked meanwhile, its job paused meanwhile, a task
+    // or job that waits again for a requeued dependency, or a worker lost meanwhile, is simply
+    // not booked now.
+    static const std::string kBook = "book_tasks_v3";
     static const std::string kBookSql =
         "UPDATE scheduler.tasks t SET state = 'leased', attempts = t.attempts + 1, "
         "attempt_id = gen_random_uuid(), worker_id = b.w, price = b.p, delivered = "
@@ -182,6 +186,7 @@ Result<BookedBatch> SchedulerStore::book(pqxx::work& w, const std::vector<core::
         "FROM jsonb_to_recordset($1::jsonb) AS b(t uuid, w uuid, p bigint), "
         "scheduler.jobs j "
         "WHERE t.id = b.t AND j.id = t.job_id AND NOT j.paused AND t.state = 'pending' "
+        "AND t.blockers = 0 AND j.blockers = 0 "
         "AND EXISTS (SELECT 1 FROM scheduler.workers WHERE id = b.w AND state = "
         "'alive') RETURNING t.job_id, t.worker_id, t.attempt_id, " +
         std::string(kResourceColumns);
@@ -193,29 +198,31 @@ Result<BookedBatch> SchedulerStore::book(pqxx::work& w, const std::vector<core::
       out.attempts.push_back({r[2].as<std::string>(), r[1].as<std::string>(), resourcesAt(r, 3)});
     }
     // A booking can only move a queued job to running (deriveJobState); a running one stays.
+    // Whatever it waited for (workers, a blocklist) no longer holds it back.
     for (const auto& j : jobs) {
       w.exec_params0(
           "UPDATE scheduler.jobs SET state = 'running', wait_reason = '' WHERE id = $1::uuid "
-          "AND state = 'queued'",
+          "AND (state = 'queued' OR wait_reason <> '')",
           j);
     }
   }
   const std::string replicas = bookingList(bookings, true);
   if (!replicas.empty()) {
     out.placed_replicas = true;
-    for (const auto& j : placeReplicas(w, replicas)) refreshJobState(w, j);
+    for (const auto& j : placeReplicas(w, replicas, now_ms)) refreshJobState(w, j);
   }
   out.woken.assign(woken.begin(), woken.end());
   return out;
 }
 
 Result<BookedBatch> SchedulerStore::commitBookings(const std::vector<core::Booking>& bookings,
-                                                   std::int64_t fencing_token) {
+                                                   std::int64_t fencing_token,
+                                                   std::int64_t now_ms) {
   if (bookings.empty()) return BookedBatch{};
   return pool_.with<BookedBatch>([&](pqxx::connection& c) -> Result<BookedBatch> {
     pqxx::work w(c);
     DCLOUD_TRY(checkFence(w, fencing_token));
-    auto booked = book(w, bookings, fencing_token);
+    auto booked = book(w, bookings, fencing_token, now_ms);
     if (!booked.ok()) return booked.error();
     w.commit();
     return booked;
@@ -251,13 +258,39 @@ Result<BookedBatch> SchedulerStore::commitPreemptions(const std::vector<core::Pr
         jsonList(victims));
     std::set<std::string> jobs;
     for (const auto& r : rows) jobs.insert(r[0].as<std::string>());
-    auto booked = book(w, bookings, fencing_token);
+    // Preemption books compute tasks only: no placement, no expiry.
+    auto booked = book(w, bookings, fencing_token, 0);
     if (!booked.ok()) return booked.error();
     for (const auto& j : jobs) refreshJobState(w, j);
     w.commit();
     return booked;
   });
 }
+Status SchedulerStore::noteBlocklisted(const std::vector<std::string>& blocked,
+                                       const std::vector<std::string>& cleared) {
+  if (blocked.empty() && cleared.empty()) return okStatus();
+  return pool_.withStatus([&](pqxx::connection& c) -> Status {
+    pqxx::work w(c);
+    if (!blocked.empty()) {
+      w.exec_params0(
+          "UPDATE scheduler.jobs SET wait_reason = 'every fitting worker is blocklisted for this "
+          "job after ' || COALESCE((spec->>'blocklist_after')::int, 2) || ' failure(s)' "
+          "WHERE id::text IN (SELECT jsonb_array_elements_text($1::jsonb)) "
+          "AND state IN ('queued', 'running')",
+          jsonList(blocked));
+    }
+    if (!cleared.empty()) {
+      w.exec_params0(
+          "UPDATE scheduler.jobs SET wait_reason = '' WHERE id::text IN "
+          "(SELECT jsonb_array_elements_text($1::jsonb)) "
+          "AND wait_reason LIKE 'every fitting worker is blocklisted%'",
+          jsonList(cleared));
+    }
+    w.commit();
+    return okStatus();
+  });
+}
+
 Result<std::vector<Assignment>> SchedulerStore::takeAssignments(const std::string& worker_id) {
   using Out = std::vector<Assignment>;
   return pool_.with<Out>([&](pqxx::connection& c) -> Result<Out> {
@@ -472,7 +505,7 @@ Result<CompletionResult> SchedulerStore::completeTask(const Completion& done) {
         return internalError("completion of " + done.task_id + " wrote nothing");
       // Now that the task's end is visible, tasks waiting for it learn of it.
       if (has_dependents) {
-        if (*next == core::TaskState::kSucceeded) unblockTaskDependents(w, done.task_id);
+        if (*next == core::TaskState::kSucceeded) recountTaskDependents(w, done.task_id);
         if (*next == core::TaskState::kFailed) cancelTaskDependents(w, {done.task_id});
       }
       out.job_state = rows[0][2].as<bool>() ? "running" : refreshJobState(w, job_id);

@@ -73,11 +73,11 @@ Result<OfferSnapshot> SchedulerStore::loadOfferSnapshot() {
     // One snapshot for both reads: an attempt booked between them would otherwise be counted on
     // a worker the first read did not see, or missed.
     pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> w(c);
-    static const std::string kOffers = "idle_offers";
+    static const std::string kOffers = "idle_offers_v2";
     auto rows = w.exec_prepared(prepared(w, kOffers, R"sql(
       WITH p AS (
         SELECT worker_id, SUM(capacity_mb) AS capacity_mb FROM scheduler.placements
-        WHERE expires_at > now() GROUP BY worker_id)
+        WHERE released_at IS NULL GROUP BY worker_id)
       SELECT w.id, w.provider, w.cores, w.memory_mb, w.gpus, w.disk_mb, w.price_core_hour,
              w.price_gpu_hour, COALESCE(a.reputation, 0), w.gpu_model, w.gpu_memory_mb,
              w.gpu_throughput, w.price_disk_gb_month, COALESCE(p.capacity_mb, 0)
@@ -118,6 +118,22 @@ Result<OfferSnapshot> SchedulerStore::loadOfferSnapshot() {
       out.active.push_back({r[0].as<std::string>(), r[1].as<std::string>(), resourcesAt(r, 2)});
     }
     return out;
+  });
+}
+
+Result<int> SchedulerStore::releaseExpiredPlacements(std::int64_t now_ms) {
+  return pool_.with<int>([&](pqxx::connection& c) -> Result<int> {
+    // One statement: autocommit is atomic. Expiry is judged on the scheduler's clock (the one
+    // tests drive), not the database's.
+    pqxx::nontransaction w(c);
+    static const std::string kName = "release_expired_placements";
+    auto rows = w.exec_prepared(
+        prepared(w, kName,
+                 "UPDATE scheduler.placements SET released_at = to_timestamp($1::bigint / 1000.0) "
+                 "WHERE released_at IS NULL AND expires_at <= to_timestamp($1::bigint / 1000.0) "
+                 "RETURNING id"),
+        now_ms);
+    return static_cast<int>(rows.size());
   });
 }
 

@@ -12,6 +12,14 @@ constexpr const char* kWakeScript =
     "for _, k in ipairs(KEYS) do redis.call('LPUSH', k, '1'); redis.call('LTRIM', k, 0, 0); "
     "redis.call('PEXPIRE', k, 60000) end return #KEYS";
 constexpr std::size_t kWakeBatch = 500;
+// Finishes nobody takes (no leader, or one that is down) are dropped: the next leader reloads.
+constexpr const char* kPublishFinishedScript =
+    "redis.call('RPUSH', KEYS[1], ARGV[1]); redis.call('LTRIM', KEYS[1], -100000, -1); "
+    "redis.call('PEXPIRE', KEYS[1], 60000) return 1";
+// Takes up to 1000 queued finishes in one call.
+constexpr const char* kTakeFinishedScript =
+    "local r = redis.call('LRANGE', KEYS[1], 0, 999) "
+    "if #r > 0 then redis.call('LTRIM', KEYS[1], #r, -1) end return r";
 }  // namespace
 
 Status WorkerSignals::wakeAll(const std::vector<std::string>& worker_ids) {
@@ -76,6 +84,28 @@ Status RedisWorkerSignals::wakeAll(const std::vector<std::string>& worker_ids) {
     if (!r.ok()) return r.error();
   }
   return okStatus();
+}
+
+Status RedisWorkerSignals::publishFinished(const std::string& attempt_id) {
+  auto r = redis_->command(
+      {"EVAL", kPublishFinishedScript, "1", redis_->key("finished_attempts"), attempt_id});
+  if (!r.ok()) return r.error();
+  return okStatus();
+}
+
+Result<std::vector<std::string>> RedisWorkerSignals::takeFinished(double timeout_seconds) {
+  const std::string key = redis_->key("finished_attempts");
+  std::vector<std::string> out;
+  auto first = redis_->blpop(key, timeout_seconds);
+  if (!first.ok()) return first.error();
+  if (!first->has_value()) return out;
+  out.push_back(**first);
+  auto rest = redis_->command({"EVAL", kTakeFinishedScript, "1", key});
+  if (!rest.ok()) return out;  // the rest waits for the next call
+  for (const auto& e : rest->elements) {
+    if (e.type == RedisReply::Type::kString) out.push_back(e.str);
+  }
+  return out;
 }
 
 Result<bool> RedisWorkerSignals::waitForWake(const std::string& worker_id, double timeout_seconds) {

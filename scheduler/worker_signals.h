@@ -29,6 +29,12 @@ class WorkerSignals {
   virtual Status wakeAll(const std::vector<std::string>& worker_ids);
   // Waits up to timeout for a wake-up; true if woken.
   virtual Result<bool> waitForWake(const std::string& worker_id, double timeout_seconds) = 0;
+  // An attempt that finished through a scheduler that does not lead, for the leader's offer
+  // book. A lost message is harmless: the leader's periodic reload sees the finish anyway.
+  virtual Status publishFinished(const std::string& attempt_id) = 0;
+  // Waits up to timeout_seconds (> 0) for published finishes and takes them (one consumer: the
+  // leader); empty on timeout.
+  virtual Result<std::vector<std::string>> takeFinished(double timeout_seconds) = 0;
 };
 
 class RedisWorkerSignals final : public WorkerSignals {
@@ -42,6 +48,9 @@ class RedisWorkerSignals final : public WorkerSignals {
   // One round trip per few hundred workers rather than three per worker.
   Status wakeAll(const std::vector<std::string>& worker_ids) override;
   Result<bool> waitForWake(const std::string& worker_id, double timeout_seconds) override;
+  // A bounded list (the newest 100,000, expiring a minute after the last push).
+  Status publishFinished(const std::string& attempt_id) override;
+  Result<std::vector<std::string>> takeFinished(double timeout_seconds) override;
 
  private:
   std::shared_ptr<RedisPool> redis_;

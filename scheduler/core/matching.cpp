@@ -136,6 +136,14 @@ std::string explainUnplaceable(const TaskDemand& demand, const std::vector<Offer
   return "no alive worker has the reputation asked for";
 }
 
+bool onlyBlocklistedFit(const TaskDemand& demand, const std::vector<Offer>& offers) {
+  if (demand.excluded_workers.empty()) return false;
+  if (checkPlaceable(demand, offers).kind == Placeability::Kind::kPlaceable) return false;
+  TaskDemand unblocked = demand;
+  unblocked.excluded_workers.clear();
+  return checkPlaceable(unblocked, offers).kind == Placeability::Kind::kPlaceable;
+}
+
 namespace {
 
 // Per provider its best offer for the replica; then the cheapest providers.

@@ -93,6 +93,9 @@ Placeability checkPlaceable(const TaskDemand& demand, const std::vector<Offer>& 
 // Why no offer known now could ever hold the demand (judged on whole capacity), for the owner to
 // read, e.g. "no alive worker has 8 GPU(s) (the most: 2)"; empty when one could.
 std::string explainUnplaceable(const TaskDemand& demand, const std::vector<Offer>& offers);
+// Whether the demand's blocklist (excluded_workers) is all that keeps it off every offer known
+// now: some offer could hold it on whole capacity at its bid, but only blocklisted ones.
+bool onlyBlocklistedFit(const TaskDemand& demand, const std::vector<Offer>& offers);
 
 // Backup placement: the `replicas` cheapest offers of distinct providers with the disk free, a
 // disk price at most the bid (per GB-month) and the reputation; ties to more free disk, then the

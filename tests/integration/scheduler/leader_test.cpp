@@ -1,6 +1,10 @@
 // Two dispatchers on one database: only the leader books; when it stops renewing its lease (the
 // shared ManualClock moves past it) the other takes over, and a booking batch carrying the old
-// fencing token changes nothing.
+// fencing token changes nothing. Completions accepted by a follower's API reach the leader's
+// offers through Redis at once, and a finish reported twice frees its slot once.
+
+#include <chrono>
+#include <thread>
 
 #include "tests/integration/scheduler/scheduler_fixture.h"
 
@@ -96,6 +100,59 @@ TEST_F(LeaderTest, OnlyTheLeaderBooksAndAnotherTakesOverWhenTheLeaseLapses) {
   ASSERT_TRUE(back.ok()) << back.error().message;
   EXPECT_TRUE(*back);
   EXPECT_GT(a->fencingToken(), token_a + 1);
+}
+
+TEST_F(LeaderTest, AFollowersCompletionFreesTheLeadersSlotAtOnceAndOnlyOnce) {
+  fund(owner_.id(), 100 * kMicrosPerCredit);
+  const std::string worker = registerWorker(provider_, 1, "0.5");
+  auto leader = makeDispatcher("scheduler-a");
+  const std::string first = submit(owner_, commandJob("1"));
+  const std::string second = submit(owner_, commandJob("1"));
+  ASSERT_EQ(*leader->planOnce(), 1) << "one core: one task";
+  // The API this test talks to belongs to dispatcher_, which follows.
+  ASSERT_EQ(*dispatcher_->planOnce(), 0);
+  ASSERT_EQ(dispatcher_->fencingToken(), 0);
+  auto leases = lease(provider_, worker, 0);
+  ASSERT_EQ(leases.size(), 1u);
+  EXPECT_EQ(leases[0].job_id, first);
+  ASSERT_EQ(complete(provider_, worker, leases[0], receiptFor(provider_, worker, leases[0], 1000),
+                     provider_)
+                .status,
+            200);
+  // The leader's offers are fresh on its clock: without word of the finish the core stays taken.
+  EXPECT_EQ(*leader->planOnce(false, false), 0);
+  auto taken = leader->receiveFinished(5.0);
+  ASSERT_TRUE(taken.ok()) << taken.error().message;
+  EXPECT_EQ(*taken, 1);
+  ASSERT_EQ(*leader->planOnce(false, false), 1) << "the freed core goes to the second job";
+  EXPECT_EQ(sqlText("SELECT state FROM scheduler.tasks t WHERE job_id = '" + second + "'"),
+            "leased");
+
+  // The same finish again (a duplicate message): the core the second job holds stays taken.
+  const std::string third = submit(owner_, commandJob("1"));
+  ASSERT_TRUE(signals_->publishFinished(leases[0].attempt_id).ok());
+  EXPECT_EQ(*leader->receiveFinished(5.0), 1);
+  EXPECT_EQ(*leader->planOnce(true, false), 0) << "a finish reported twice frees its slot once";
+
+  // With the leader running, a follower's completion books the third job without any reload
+  // (the ManualClock stands still, so the offers never get stale).
+  leader->start();
+  auto next = lease(provider_, worker, 0);
+  ASSERT_EQ(next.size(), 1u);
+  EXPECT_EQ(next[0].job_id, second);
+  ASSERT_EQ(
+      complete(provider_, worker, next[0], receiptFor(provider_, worker, next[0], 1000), provider_)
+          .status,
+      200);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  std::string state;
+  while (std::chrono::steady_clock::now() < deadline) {
+    state = sqlText("SELECT state FROM scheduler.tasks WHERE job_id = '" + third + "'");
+    if (state == "leased") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(state, "leased");
+  leader->stop();
 }
 
 }  // namespace

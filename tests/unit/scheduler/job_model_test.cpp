@@ -191,6 +191,25 @@ TEST(UnplaceableTest, SaysWhatIsMissing) {
             "no worker is registered and alive");
 }
 
+TEST(UnplaceableTest, BlocklistIsSeenOnlyWhenItIsAllThatStandsInTheWay) {
+  const std::vector<Offer> offers = {offer("w1", "p", 8, 0), offer("w2", "p", 4, 0)};
+  TaskDemand d{{2, 1024, 0, 0}, 100 * kCredit, 0};
+  EXPECT_FALSE(onlyBlocklistedFit(d, offers)) << "no blocklist";
+  d.excluded_workers = {"w1"};
+  EXPECT_FALSE(onlyBlocklistedFit(d, offers)) << "w2 fits";
+  d.excluded_workers = {"w1", "w2"};
+  EXPECT_TRUE(onlyBlocklistedFit(d, offers));
+  d.need.cores = 6;
+  d.excluded_workers = {"w1"};
+  EXPECT_TRUE(onlyBlocklistedFit(d, offers)) << "w2 is too small: only w1 fits, and it is out";
+  d.need.cores = 16;
+  EXPECT_FALSE(onlyBlocklistedFit(d, offers)) << "impossible anyway: not the blocklist's doing";
+  d.need.cores = 2;
+  d.max_price = 1;
+  d.excluded_workers = {"w1", "w2"};
+  EXPECT_FALSE(onlyBlocklistedFit(d, offers)) << "the bid is too low anyway";
+}
+
 TEST(ReplicaPlacementTest, CheapestDistinctProvidersAllOrNone) {
   std::vector<Offer> offers = {
       offer("a1", "alice", 4, 0, 500 * 1024, 50'000),
