@@ -170,18 +170,24 @@ Result<ReceivedBody> receiveBody(S3Exchange& ex, const BodyPlan& plan, const Aut
   };
   std::optional<AwsChunkedDecoder> decoder;
   if (plan.chunked) decoder.emplace(auth.chunk_signing);
-  std::vector<char> buf(kBufferBytes);
-  std::int64_t wire = 0;
   const bool to_end = plan.wire_bytes < 0;
+  // Sized to the body when its length is known (a 4 KiB PUT needs no 256 KiB buffer), not zeroed.
+  const std::size_t buf_bytes =
+      to_end ? kBufferBytes
+             : static_cast<std::size_t>(std::max<std::int64_t>(
+                   1, std::min<std::int64_t>(plan.wire_bytes, kBufferBytes)));
+  const auto buf = std::make_unique_for_overwrite<char[]>(buf_bytes);
+  std::int64_t wire = 0;
   while (to_end || wire < plan.wire_bytes) {
-    const std::size_t want = to_end ? kBufferBytes
-                                    : static_cast<std::size_t>(std::min<std::int64_t>(
-                                          kBufferBytes, plan.wire_bytes - wire));
-    const auto got = static_cast<std::streamsize>(ex.readBody(buf.data(), want));
+    const std::size_t want =
+        to_end ? buf_bytes
+               : static_cast<std::size_t>(std::min<std::int64_t>(
+                     static_cast<std::int64_t>(buf_bytes), plan.wire_bytes - wire));
+    const auto got = static_cast<std::streamsize>(ex.readBody(buf.get(), want));
     if (got <= 0) break;
     wire += got;
     ex.record().bytes_in += got;
-    std::string_view chunk(buf.data(), static_cast<std::size_t>(got));
+    std::string_view chunk(buf.get(), static_cast<std::size_t>(got));
     if (auth.payload_mode == PayloadMode::kSha256) sha.update(chunk);
     if (decoder) {
       DCLOUD_TRY(decoder->feed(chunk, sink));

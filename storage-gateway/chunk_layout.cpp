@@ -37,7 +37,10 @@ std::vector<CopyStep> planCopy(const std::vector<ChunkRef>& refs, std::int64_t f
 }
 
 std::size_t ChunkCutter::add(const char* data, std::size_t n) {
-  if (buffer_.capacity() < chunk_bytes_) buffer_.reserve(chunk_bytes_);
+  // A small object's chunk gets a buffer of its size; a chunk that outgrows 64 KiB gets the
+  // whole chunk size at once (no doubling and copying on the way to 4 MiB).
+  const std::size_t need = buffer_.size() + std::min(n, chunk_bytes_ - buffer_.size());
+  if (buffer_.capacity() < need) buffer_.reserve(need <= 64 * 1024 ? need : chunk_bytes_);
   const std::size_t take = std::min(n, chunk_bytes_ - buffer_.size());
   buffer_.append(data, take);
   return take;

@@ -208,7 +208,7 @@ class ChunkWriter final : public ObjectWriter {
     pending_.push_back({offset_, source.name, source.size, {}});
     referenced_.push_back({source.offset, source.name, source.size, {}});
     // Its bytes may be in its row, which this manifest does not carry: no caching (see finish).
-    has_inline_ = has_inline_ || source.size <= static_cast<std::int64_t>(kInlineChunkBytes);
+    uncacheable_ = uncacheable_ || source.size <= static_cast<std::int64_t>(kInlineChunkBytes);
     offset_ += source.size;
     if (pending_.size() >= kPendingRefs) DCLOUD_TRY(flushPending(std::nullopt));
     return okStatus();
@@ -243,8 +243,7 @@ class ChunkWriter final : public ObjectWriter {
     }
     for (const std::string& dir : dirty_dirs_) DCLOUD_TRY(syncDir(dir));
     finished_ = true;
-    // Not a blob with inline chunks: the cache would hold their bytes (a query reads them back).
-    if (whole_ && !has_inline_) store_.remember(id_, *whole_);
+    if (whole_) store_.remember(id_, *whole_);
     return okStatus();
   }
 
@@ -261,7 +260,8 @@ class ChunkWriter final : public ObjectWriter {
     const bool in_row = data.size() <= kInlineChunkBytes;
     // An inline chunk is sealed before its row is written, since the row holds it.
     if (in_row) cipher_->seal(name, data.data(), data.size(), store_.random(), ref.sealed);
-    has_inline_ = has_inline_ || in_row;
+    // The cache of recent blobs would hold inline bytes: only a tiny object's are worth it.
+    uncacheable_ = uncacheable_ || (in_row && data.size() > ChunkObjectStore::kRecentInlineBytes);
     pending_.push_back(std::move(ref));
     offset_ += size;
     DCLOUD_TRY(flushPending(final ? std::optional<std::int64_t>(offset_) : std::nullopt));
@@ -277,7 +277,7 @@ class ChunkWriter final : public ObjectWriter {
       // The whole blob at once (a small object): one statement.
       DCLOUD_TRY(store_.index().createComplete(id_, bucket_, pending_, *final_size,
                                                store_.clock().nowMillis()));
-      if (!has_inline_) whole_ = BlobInfo{bucket_, *final_size, true, false, pending_};
+      if (!uncacheable_) whole_ = BlobInfo{bucket_, *final_size, true, false, pending_};
     } else {
       DCLOUD_TRY(store_.index().appendRefs(id_, bucket_, pending_, final_size,
                                            store_.clock().nowMillis()));
@@ -327,7 +327,7 @@ class ChunkWriter final : public ObjectWriter {
   std::int64_t offset_ = 0;
   bool started_ = false;
   bool finished_ = false;
-  bool has_inline_ = false;
+  bool uncacheable_ = false;  // not for the recent-blob cache (see storeBuffered, appendRef)
 };
 
 }  // namespace

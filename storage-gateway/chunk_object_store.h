@@ -52,7 +52,12 @@ class ChunkObjectStore final : public ObjectStore {
   // and remove() forgets it. Removed by another process, it stays readable here for at most
   // kRecentBlobMillis, far below the collector's grace period, while its files are still there.
   void remember(const std::string& id, const BlobInfo& info);
+  // Blobs holding inline chunks are remembered only up to this many bytes of them (with their
+  // sealed bytes, so a GET of a tiny object just written needs no query), and at most
+  // kRecentBlobs blobs are remembered: the cache stays under 20 MiB.
   static constexpr std::int64_t kRecentBlobMillis = 5000;
+  static constexpr std::size_t kRecentInlineBytes = 4096;
+  static constexpr std::size_t kRecentBlobs = 4096;
 
  private:
   ChunkObjectStore(std::string dir, std::shared_ptr<PgPool> pool, const MasterKey& master,
@@ -62,7 +67,7 @@ class ChunkObjectStore final : public ObjectStore {
         master_(master),
         clock_(clock),
         random_(random),
-        recent_(clock, kRecentBlobMillis) {}
+        recent_(clock, kRecentBlobMillis, kRecentBlobs) {}
 
   std::string dir_;
   PgChunkIndex index_;

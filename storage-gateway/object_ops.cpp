@@ -356,17 +356,21 @@ Status getObject(S3Deps& deps, S3Exchange& ex, const S3Request& req, const AuthC
   if (!head) DCLOUD_TRY(reader->seek(first));
   std::ostream& out = ex.beginBody(status, length, object->content_type);
   if (head) return okStatus();
-  std::vector<char> buf(kBufferBytes);
+  // Sized to the body (a 4 KiB GET needs no 256 KiB buffer) and not zeroed: it is written first.
+  const auto buf_bytes = static_cast<std::size_t>(
+      std::max<std::int64_t>(1, std::min<std::int64_t>(length, kBufferBytes)));
+  const auto buf = std::make_unique_for_overwrite<char[]>(buf_bytes);
   std::int64_t left = length;
   while (left > 0) {
-    Result<std::size_t> got = reader->read(
-        buf.data(), static_cast<std::size_t>(std::min<std::int64_t>(left, kBufferBytes)));
+    Result<std::size_t> got =
+        reader->read(buf.get(), static_cast<std::size_t>(std::min<std::int64_t>(
+                                    left, static_cast<std::int64_t>(buf_bytes))));
     if (!got.ok() || *got == 0) {
       // Headers are gone already: all we can do is cut the connection short.
       deps.log.error("short read of object data for " + req.bucket + "/" + req.key);
       break;
     }
-    if (!sendBody(ex, out, buf.data(), *got)) break;  // the client went away
+    if (!sendBody(ex, out, buf.get(), *got)) break;  // the client went away
     left -= static_cast<std::int64_t>(*got);
     ex.record().bytes_out += static_cast<std::int64_t>(*got);
   }
