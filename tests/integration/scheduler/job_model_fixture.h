@@ -26,6 +26,20 @@ class JobModelTest : public SchedulerTest {
     return post(provider_, "/v1/workers/" + worker + "/tasks/" + l.task_id + "/complete",
                 toJson(body));
   }
+  // Submits a one-task job that retries at once, and fails it twice on `worker` (the default
+  // blocklist threshold), each time planned and leased there. Returns the job id.
+  std::string submitAndFailTwiceOn(const std::string& worker) {
+    const std::string job_id =
+        submit(owner_, commandJob("1", R"(, "max_attempts": 5, "retry_backoff_seconds": 0)"));
+    for (int i = 0; i < 2; ++i) {
+      EXPECT_EQ(plan(), 1);
+      auto leases = lease(provider_, worker, 0);
+      EXPECT_EQ(leases.size(), 1u);
+      if (leases.size() != 1) break;
+      EXPECT_EQ(fail(worker, leases[0]).status, 200);
+    }
+    return job_id;
+  }
   HttpResult succeed(const std::string& worker, const Lease& l) {
     return complete(provider_, worker, l, receiptFor(provider_, worker, l, 1000), provider_);
   }

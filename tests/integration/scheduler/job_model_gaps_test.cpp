@@ -85,14 +85,8 @@ TEST_F(JobModelTest, RequeuingASucceededTaskMakesItsPendingDependentTasksWaitAga
 
 TEST_F(JobModelTest, AJobOnlyBlocklistedWorkersCouldRunSaysSo) {
   const std::string bad = registerWorker(provider_, 4, "0.1");
-  const std::string job_id =
-      submit(owner_, commandJob("1", R"(, "max_attempts": 5, "retry_backoff_seconds": 0)"));
-  for (int i = 0; i < 2; ++i) {
-    ASSERT_EQ(plan(), 1);
-    auto leases = lease(provider_, bad, 0);
-    ASSERT_EQ(leases.size(), 1u);
-    ASSERT_EQ(fail(bad, leases[0]).status, 200);
-  }
+  const std::string job_id = submitAndFailTwiceOn(bad);
+  if (HasFailure()) return;
   EXPECT_EQ(plan(), 0);
   const std::string reason = "every fitting worker is blocklisted for this job after 2 failure(s)";
   EXPECT_EQ(state(job_id), "queued");
