@@ -45,27 +45,35 @@ std::string byteaArray(const std::vector<const std::string*>& items) {
   return out + "}";
 }
 
-// The rows of a chunk upsert: each distinct name once (in name order, the lock order), with its
-// size and its sealed bytes where the reference carries them.
-struct ChunkRows {
-  std::vector<std::string> names;
-  std::vector<std::int64_t> sizes;
-  std::vector<const std::string*> sealed;
+// A manifest's refs as the array parameters of the upsert and append below: the chunk rows
+// ($4 names, $5 sizes, $9 sealed bytes), each distinct name once in name order (the lock order)
+// with its sealed bytes where a reference carries them, and the manifest entries ($6 offsets,
+// $7 names, $8 sizes) in the refs' order.
+struct ManifestParams {
+  std::string names, sizes, sealed, offsets, ref_names, ref_sizes;
 };
 
-ChunkRows chunkRows(const std::vector<ChunkRef>& refs) {
+ManifestParams manifestParams(const std::vector<ChunkRef>& refs) {
   std::map<std::string, const ChunkRef*> unique;
+  std::vector<std::string> ref_names;
+  std::vector<std::int64_t> offsets, ref_sizes;
   for (const ChunkRef& r : refs) {
     auto [it, fresh] = unique.emplace(r.name, &r);
     if (!fresh && it->second->sealed.empty()) it->second = &r;
+    ref_names.push_back(r.name);
+    offsets.push_back(r.offset);
+    ref_sizes.push_back(r.size);
   }
-  ChunkRows rows;
+  std::vector<std::string> names;
+  std::vector<std::int64_t> sizes;
+  std::vector<const std::string*> sealed;
   for (const auto& [name, ref] : unique) {
-    rows.names.push_back(name);
-    rows.sizes.push_back(ref->size);
-    rows.sealed.push_back(&ref->sealed);
+    names.push_back(name);
+    sizes.push_back(ref->size);
+    sealed.push_back(&ref->sealed);
   }
-  return rows;
+  return {textArray(names),  intArray(sizes),      byteaArray(sealed),
+          intArray(offsets), textArray(ref_names), intArray(ref_sizes)};
 }
 
 // Upserts the chunk rows ($4 names, $5 sizes, $9 sealed bytes) touched at $3 for bucket $2; a
@@ -117,14 +125,7 @@ Status PgChunkIndex::appendRefs(const std::string& blob_id, const std::string& b
     if (refs.empty()) {
       execPrepared(w, "gw_touch_blob", touch, blob_id, bucket, now_ms);
     } else {
-      const ChunkRows rows = chunkRows(refs);
-      std::vector<std::string> ref_names;
-      std::vector<std::int64_t> offsets, ref_sizes;
-      for (const ChunkRef& r : refs) {
-        ref_names.push_back(r.name);
-        offsets.push_back(r.offset);
-        ref_sizes.push_back(r.size);
-      }
+      const ManifestParams p = manifestParams(refs);
       // One statement (one round trip): touch the blob, upsert the chunk rows in name order
       // (writers sharing chunks lock them in the same order: no deadlock), append the manifest
       // entries (their foreign keys are checked at the statement's end, seeing both upserts).
@@ -133,9 +134,8 @@ Status PgChunkIndex::appendRefs(const std::string& blob_id, const std::string& b
                        ") INSERT INTO gateway.blob_chunks (blob_id, \"offset\", chunk, size) "
                        "SELECT $1, o, n, sz FROM unnest($6::bigint[], $7::text[], $8::bigint[]) "
                        "AS u(o, n, sz)",
-                   blob_id, bucket, now_ms, textArray(rows.names), intArray(rows.sizes),
-                   intArray(offsets), textArray(ref_names), intArray(ref_sizes),
-                   byteaArray(rows.sealed));
+                   blob_id, bucket, now_ms, p.names, p.sizes, p.offsets, p.ref_names, p.ref_sizes,
+                   p.sealed);
     }
     if (final_size) {
       // The manifest must add up (it would not if the collector had taken an abandoned blob).
@@ -158,14 +158,7 @@ Status PgChunkIndex::createComplete(const std::string& blob_id, const std::strin
   std::int64_t total = 0;
   for (const ChunkRef& r : refs) total += r.size;
   if (total != size) return internalError("manifest of " + blob_id + " does not add up");
-  const ChunkRows rows = chunkRows(refs);
-  std::vector<std::string> ref_names;
-  std::vector<std::int64_t> offsets, ref_sizes;
-  for (const ChunkRef& r : refs) {
-    ref_names.push_back(r.name);
-    offsets.push_back(r.offset);
-    ref_sizes.push_back(r.size);
-  }
+  const ManifestParams p = manifestParams(refs);
   return pool_->withStatus([&](Conn& c) -> Status {
     // A single statement is its own transaction; set_config(..., true) makes its commit
     // asynchronous like appendRefs' (the object's commit flushes it). A plain INSERT of the
@@ -179,9 +172,8 @@ Status PgChunkIndex::createComplete(const std::string& blob_id, const std::strin
                      ") INSERT INTO gateway.blob_chunks (blob_id, \"offset\", chunk, size) "
                      "SELECT $1, o, n, sz FROM unnest($6::bigint[], $7::text[], $8::bigint[]) "
                      "AS u(o, n, sz)",
-                 blob_id, bucket, now_ms, textArray(rows.names), intArray(rows.sizes),
-                 intArray(offsets), textArray(ref_names), intArray(ref_sizes),
-                 byteaArray(rows.sealed), size);
+                 blob_id, bucket, now_ms, p.names, p.sizes, p.offsets, p.ref_names, p.ref_sizes,
+                 p.sealed, size);
     return okStatus();
   });
 }
