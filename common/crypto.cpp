@@ -45,11 +45,9 @@ Result<std::string> fromHex(std::string_view hex) {
 }
 
 std::string sha256(std::string_view data) {
-  ensureSodium();
-  std::string out(crypto_hash_sha256_BYTES, '\0');
-  crypto_hash_sha256(reinterpret_cast<unsigned char*>(out.data()),
-                     reinterpret_cast<const unsigned char*>(data.data()), data.size());
-  return out;
+  Sha256 hash;  // one SHA-256 for payloads: the stream digest's (SHA extensions where present)
+  hash.update(data);
+  return hash.finish();
 }
 
 std::string sha256Hex(std::string_view data) {
