@@ -159,6 +159,12 @@ class SubmitJob final : public Endpoint {
     event->set("kind", std::string(core::jobKindName(spec.kind)));
     event->set("tasks", static_cast<int>(job.tasks.size()));
     publishJobEvent(d_, job.id, "job.submitted", event);
+    // The job's storage credentials are minted now, in the background, not on its first lease.
+    if (!backup) {
+      d_.gateway.prefetchCredentials(job.owner, job.output_bucket,
+                                     taskGrants(spec, job.output_bucket, job.output_prefix),
+                                     taskCredentialTtlSeconds(spec));
+    }
     // Tasks ready at once go to the dispatcher as they are, sparing it a reload of the queue;
     // those that wait for other work (their blockers are counted in SQL) and backups are loaded.
     if (spec.after.empty() && spec.task_after.empty() && !backup) {

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <limits>
 #include <string_view>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "common/random.h"
@@ -147,13 +148,13 @@ Result<bool> Dispatcher::ensureLeadership() {
   if (!token.ok()) {
     // Unknown: keep planning only while the lease we hold is certainly valid; the fence refuses
     // our bookings anyway once someone else holds it.
-    if (now >= lease_until_) token_ = 0;
+    if (now >= lease_until_) dropLead();
     return token.error();
   }
   const std::int64_t before = token_;
   if (!token->has_value()) {
     if (before != 0) log_.warn("lost the leader lease to another scheduler");
-    token_ = 0;
+    dropLead();
     return false;
   }
   token_ = **token;
@@ -164,6 +165,10 @@ Result<bool> Dispatcher::ensureLeadership() {
     metrics_.counter("dcloud_scheduler_leader_changes_total", "Leader leases taken").inc();
   }
   return true;
+}
+
+void Dispatcher::dropLead() {
+  if (token_.exchange(0) != 0) handoff_.pokeAll();  // their work now comes through Redis
 }
 
 Result<int> Dispatcher::planOnce(bool reload_queue, bool reload_offers) {
@@ -278,12 +283,18 @@ Result<int> Dispatcher::planRound(bool reload, bool reload_offers) {
     queue_ = std::move(rest);
   }
   const auto planned = std::chrono::steady_clock::now();
-  auto booked = store_.commitBookings(bookings, token_, clock_.nowMillis());
+  std::vector<std::string> booked_workers;
+  for (const auto& b : bookings) {
+    if (!b.replica) booked_workers.push_back(b.worker_id);
+  }
+  const std::unordered_set<std::string> reserved = handoff_.reserve(booked_workers);
+  auto booked = store_.commitBookings(bookings, token_, clock_.nowMillis(), reserved);
   const auto committed = std::chrono::steady_clock::now();
   if (!booked.ok()) {
+    for (const auto& worker : reserved) handoff_.fulfil(worker, {});
     if (booked.error().code == ErrorCode::kConflict) {
       std::lock_guard lock(lease_mutex_);
-      token_ = 0;  // fenced: someone else leads now
+      dropLead();  // fenced: someone else leads now
     }
     queue_.clear();
     queue_truncated_ = true;
@@ -292,10 +303,10 @@ Result<int> Dispatcher::planRound(bool reload, bool reload_offers) {
   }
   for (const auto& a : booked->attempts) offer_book_.booked(a);
   if (booked->placed_replicas) offers_fresh_ = false;  // placements hold disk: reload
-  const std::vector<std::string>& woken = booked->woken;
-  // Workers poll the database now and then anyway: a lost wake-up only delays them.
-  Status s = signals_.wakeAll(woken);
-  if (!s.ok()) log_.warn("cannot wake workers: " + s.error().message);
+  std::size_t by_hand = 0;
+  for (const auto& [worker, work] : booked->handed) by_hand += work.size();
+  handOver(reserved, *booked);
+  const std::size_t woken = booked->woken.size();
   metrics_.counter("dcloud_scheduler_bookings_total", "Tasks booked onto workers")
       .inc(static_cast<double>(bookings.size()));
   auto preempted = preemptRound(offers);
@@ -304,12 +315,33 @@ Result<int> Dispatcher::planRound(bool reload, bool reload_offers) {
     return std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(to - from).count());
   };
   const auto done = std::chrono::steady_clock::now();
-  log_.info("booked " + std::to_string(bookings.size()) + " task(s) onto " +
-            std::to_string(woken.size()) + " worker(s) in " + millis(started, done) +
-            " ms (offers " + millis(started, loaded) + ", queue " + millis(loaded, queued) +
-            ", plan " + millis(queued, planned) + ", commit " + millis(planned, committed) +
-            ", wake and preempt " + millis(committed, done) + ")");
+  log_.info("booked " + std::to_string(bookings.size()) + " task(s), " + std::to_string(by_hand) +
+            " handed over, " + std::to_string(woken) + " worker(s) woken, in " +
+            millis(started, done) + " ms (offers " + millis(started, loaded) + ", queue " +
+            millis(loaded, queued) + ", plan " + millis(queued, planned) + ", commit " +
+            millis(planned, committed) + ", wake and preempt " + millis(committed, done) + ")");
   return static_cast<int>(bookings.size());
+}
+
+void Dispatcher::handOver(const std::unordered_set<std::string>& reserved, BookedBatch& booked) {
+  std::unordered_map<std::string, std::vector<Assignment>> by_worker;
+  by_worker.swap(booked.handed);
+  for (const auto& worker : reserved) {
+    auto it = by_worker.find(worker);
+    std::vector<Assignment> work;
+    if (it != by_worker.end()) work = std::move(it->second);
+    std::vector<std::string> attempts;
+    for (const auto& a : work) attempts.push_back(a.attempt_id);
+    if (handoff_.fulfil(worker, std::move(work))) continue;
+    // Its poll left meanwhile: the work waits in the database for the worker's next poll.
+    Status s = store_.releaseAssignments(worker, attempts);
+    if (!s.ok()) log_.warn("cannot release work for worker " + worker + ": " + s.error().message);
+    booked.woken.push_back(worker);
+  }
+  handoff_.poke(booked.woken);
+  // Workers poll the database now and then anyway: a lost wake-up only delays them.
+  Status s = signals_.wakeAll(booked.woken);
+  if (!s.ok()) log_.warn("cannot wake workers: " + s.error().message);
 }
 
 void Dispatcher::explainBlocklisted(const std::vector<core::Offer>& offers,
@@ -380,8 +412,7 @@ Result<int> Dispatcher::preemptRound(std::vector<core::Offer>& offers) {
   // The victims are pending again and their attempts hold nothing: the next round must see both.
   reload_requested_next_ = true;
   offers_fresh_ = false;
-  Status s = signals_.wakeAll(booked->woken);
-  if (!s.ok()) log_.warn("cannot wake workers: " + s.error().message);
+  handOver({}, *booked);
   std::size_t victims = 0;
   for (const auto& p : plan) victims += p.victims.size();
   metrics_.counter("dcloud_scheduler_preemptions_total", "Running tasks preempted")

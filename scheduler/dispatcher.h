@@ -27,6 +27,7 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/metrics.h"
+#include "scheduler/lease_handoff.h"
 #include "scheduler/store.h"
 #include "scheduler/worker_signals.h"
 
@@ -91,10 +92,14 @@ class Dispatcher {
   Result<bool> ensureLeadership();
   // The fencing token of the lease held, 0 when not leading.
   std::int64_t fencingToken() const { return token_.load(); }
+  // Where this process's long polls wait while it leads: its bookings for them come by hand.
+  LeaseHandoff& handoff() { return handoff_; }
   const std::string& instanceId() const { return config_.instance_id; }
 
  private:
   void run();
+  // No longer leading: the fencing token goes, and polls waiting by hand look again.
+  void dropLead();
   // While leading, takes the finishes other schedulers publish (see receiveFinished).
   void listen();
   void enqueueFinished(std::vector<std::string> attempts);
@@ -110,6 +115,10 @@ class Dispatcher {
                           const std::unordered_set<std::string_view>& booked);
   // Preemption after a round's bookings, over the offers as the round left them.
   Result<int> preemptRound(std::vector<core::Offer>& offers);
+  // After a booking commit: hands the reserved workers' work to their polls (what a poll that
+  // left cannot take goes back to the database), tells polls of the other booked workers to
+  // read the database, and wakes those workers' polls in other processes through Redis.
+  void handOver(const std::unordered_set<std::string>& reserved, BookedBatch& booked);
   DispatcherConfig config_;
   SchedulerStore& store_;
   WorkerSignals& signals_;
@@ -140,6 +149,7 @@ class Dispatcher {
   std::unordered_set<std::string> blocklist_noted_;
   bool offers_fresh_ = false;  // false: the next round reloads the book
   std::int64_t offers_loaded_at_ = 0;
+  LeaseHandoff handoff_;
   std::thread thread_;
   std::thread listener_;
 };

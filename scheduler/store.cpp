@@ -70,7 +70,7 @@ bool finished(const std::string& state) {
 }
 
 // The job finished and others wait for it.
-void jobFinished(pqxx::work& w, const std::string& job_id, const std::string& state) {
+void jobFinished(pqxx::transaction_base& w, const std::string& job_id, const std::string& state) {
   if (state == "succeeded") {
     // Recounted rather than decremented, so a job that succeeds twice (a task requeued after
     // success) cannot release its dependents early.
@@ -107,7 +107,7 @@ void jobFinished(pqxx::work& w, const std::string& job_id, const std::string& st
 }
 
 // The job succeeded before and runs again: unfinished jobs after it wait for it again.
-void jobReopened(pqxx::work& w, const std::string& job_id) {
+void jobReopened(pqxx::transaction_base& w, const std::string& job_id) {
   w.exec_params0(
       "UPDATE scheduler.jobs d SET blockers = (SELECT COUNT(*) FROM scheduler.job_deps x "
       "JOIN scheduler.jobs a ON a.id = x.after_job_id WHERE x.job_id = d.id "
@@ -119,7 +119,7 @@ void jobReopened(pqxx::work& w, const std::string& job_id) {
 
 }  // namespace
 
-std::string refreshJobState(pqxx::work& w, const std::string& job_id) {
+std::string refreshJobState(pqxx::transaction_base& w, const std::string& job_id) {
   auto rows = w.exec_params(
       "SELECT state, COUNT(*) FROM scheduler.tasks WHERE job_id = $1::uuid "
       "GROUP BY state",
@@ -156,7 +156,7 @@ std::string refreshJobState(pqxx::work& w, const std::string& job_id) {
   return state;
 }
 
-void cancelTaskDependents(pqxx::work& w, const std::vector<std::string>& task_ids) {
+void cancelTaskDependents(pqxx::transaction_base& w, const std::vector<std::string>& task_ids) {
   std::vector<std::string> frontier = task_ids;
   std::set<std::string> jobs;
   // Breadth first over chains of task dependencies; each round one statement.
@@ -179,7 +179,7 @@ void cancelTaskDependents(pqxx::work& w, const std::vector<std::string>& task_id
   for (const auto& j : jobs) refreshJobState(w, j);
 }
 
-void recountTaskDependents(pqxx::work& w, const std::string& task_id) {
+void recountTaskDependents(pqxx::transaction_base& w, const std::string& task_id) {
   static const std::string kName = "unblock_dependents";
   w.exec_prepared0(
       prepared(w, kName,

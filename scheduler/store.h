@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "common/money.h"
@@ -18,6 +19,7 @@
 #include "scheduler/core/matching.h"
 #include "scheduler/core/offer_book.h"
 #include "scheduler/core/task_state.h"
+#include "scheduler/outbox_notifier.h"
 
 namespace dcloud::scheduler {
 
@@ -158,8 +160,11 @@ struct OfferSnapshot {
 // What a committed booking batch did: the workers to wake and the compute attempts it created
 // (backup replicas hold disk through placements, which only a reload sees).
 struct BookedBatch {
-  std::vector<std::string> woken;
+  std::vector<std::string> woken;  // workers with work in the database (not handed over)
   std::vector<core::ActiveAttempt> attempts;
+  // Bookings for the workers booked by hand, by worker, already marked delivered: each must
+  // reach its worker's poll or go back to the database (releaseAssignments).
+  std::unordered_map<std::string, std::vector<Assignment>> handed;
   bool placed_replicas = false;
 };
 
@@ -172,7 +177,7 @@ struct CompletionResult {
 
 class SchedulerStore {
  public:
-  explicit SchedulerStore(PgPool& pool) : pool_(pool) {}
+  explicit SchedulerStore(PgPool& pool) : pool_(pool), outbox_notifier_(pool) {}
 
   // Inserts the job and all its tasks in one transaction, after checking (in the same transaction,
   // under a per-owner lock) that the owner's available balance covers job.hold:
@@ -231,8 +236,11 @@ class SchedulerStore {
   // bookings place a backup: all its replicas are recorded and the task succeeds, or none.
   // Conflict/stale-leader, booking nothing, unless fencing_token is the current leader's.
   // Placements expire duration_days after now_ms (the scheduler's clock; 0: the database's).
+  // Compute tasks booked onto a worker in `by_hand` are marked delivered and returned whole
+  // (BookedBatch::handed) for a poll of this process; the others wait in the database.
   Result<BookedBatch> commitBookings(const std::vector<core::Booking>& bookings,
-                                     std::int64_t fencing_token, std::int64_t now_ms = 0);
+                                     std::int64_t fencing_token, std::int64_t now_ms = 0,
+                                     const std::unordered_set<std::string>& by_hand = {});
   // The dispatcher's explanation for jobs whose ready tasks only blocklisted workers could run:
   // `blocked` jobs (unfinished) get a wait_reason naming the blocklist; `cleared` jobs lose it
   // (when it is still that reason). A booking clears it too.
@@ -262,14 +270,16 @@ class SchedulerStore {
 
  private:
   PgPool& pool_;
-  Result<BookedBatch> book(pqxx::work& w, const std::vector<core::Booking>& bookings,
-                           std::int64_t fencing_token, std::int64_t now_ms);
+  Result<BookedBatch> book(pqxx::transaction_base& w, const std::vector<core::Booking>& bookings,
+                           std::int64_t fencing_token, std::int64_t now_ms,
+                           const std::unordered_set<std::string>& by_hand);
   struct KnownWorker {
     std::string provider;
     std::chrono::steady_clock::time_point until;
   };
   std::mutex workers_mutex_;
   std::unordered_map<std::string, KnownWorker> alive_workers_;
+  OutboxNotifier outbox_notifier_;  // last: its thread may use pool_ until it is destroyed
   void forgetOffers();
   std::mutex offers_mutex_;
   std::optional<std::vector<core::Offer>> offers_;

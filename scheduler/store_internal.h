@@ -30,14 +30,14 @@ const std::string& prepared(pqxx::transaction_base& w, const std::string& name, 
 // has dependents and just finished, they learn of it: jobs waiting for it become ready (it
 // succeeded) or are cancelled (it failed or was cancelled), and so are tasks waiting for its
 // tasks.
-std::string refreshJobState(pqxx::work& w, const std::string& job_id);
+std::string refreshJobState(pqxx::transaction_base& w, const std::string& job_id);
 
 // Tasks waiting for these (failed or cancelled) tasks are cancelled, transitively; their jobs'
 // states are refreshed.
-void cancelTaskDependents(pqxx::work& w, const std::vector<std::string>& task_ids);
+void cancelTaskDependents(pqxx::transaction_base& w, const std::vector<std::string>& task_ids);
 // Pending tasks waiting for this task recount what they still wait for: fewer when it
 // succeeded, more when a succeeded task was requeued (tasks already booked are left alone).
-void recountTaskDependents(pqxx::work& w, const std::string& task_id);
+void recountTaskDependents(pqxx::transaction_base& w, const std::string& task_id);
 
 Result<core::JobSpec> specFromRow(const std::string& spec_json);
 

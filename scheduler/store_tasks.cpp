@@ -3,8 +3,10 @@
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
 
+#include <algorithm>
 #include <map>
 #include <set>
+#include <unordered_set>
 
 #include "common/json.h"
 #include "scheduler/store.h"
@@ -98,6 +100,47 @@ Result<std::vector<core::RunningTask>> SchedulerStore::preemptibleTasks(int belo
 
 namespace {
 
+Error staleLeader(std::int64_t fencing_token) {
+  return Error{ErrorCode::kConflict,
+               "fencing token " + std::to_string(fencing_token) +
+                   " is not the current leader's; bookings refused",
+               "stale-leader"};
+}
+
+std::string pgArray(const std::vector<std::string>& items) {
+  // Only UUIDs, integers and booleans come here: nothing to quote.
+  std::string out = "{";
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (i) out += ',';
+    out += items[i];
+  }
+  return out + "}";
+}
+
+// What a worker is handed for a leased task row `t` of job `j`, and those columns read back from
+// position `first`.
+constexpr const char* kAssignmentColumns =
+    "t.id, t.attempt_id, t.job_id, j.owner, j.spec::text, j.output_bucket, j.output_prefix, "
+    "t.frame_first, t.frame_last, t.price, t.index";
+
+Result<Assignment> assignmentFromRow(const pqxx::row& r, int first) {
+  Assignment a;
+  a.task_id = r[first].as<std::string>();
+  a.attempt_id = r[first + 1].as<std::string>();
+  a.job_id = r[first + 2].as<std::string>();
+  a.owner = r[first + 3].as<std::string>();
+  auto spec = specFromRow(r[first + 4].as<std::string>());
+  if (!spec.ok()) return internalError("stored spec of job " + a.job_id + " is unreadable");
+  a.spec = std::move(*spec);
+  a.output_bucket = r[first + 5].as<std::string>();
+  a.output_prefix = r[first + 6].as<std::string>();
+  a.frame_first = r[first + 7].as<int>();
+  a.frame_last = r[first + 8].as<int>();
+  a.price = r[first + 9].as<Micros>();
+  a.index = r[first + 10].as<int>();
+  return a;
+}
+
 Status checkFence(pqxx::work& w, std::int64_t fencing_token) {
   // The fence: a leader that took over since holds the row's lock while it bumps the token, and
   // this share lock keeps the token from changing until this batch is committed.
@@ -105,10 +148,7 @@ Status checkFence(pqxx::work& w, std::int64_t fencing_token) {
   auto leader = w.exec_prepared(
       prepared(w, kFence, "SELECT token FROM scheduler.leader WHERE id = 1 FOR SHARE"));
   if (leader.empty() || leader[0][0].as<std::int64_t>() != fencing_token) {
-    return Error{ErrorCode::kConflict,
-                 "fencing token " + std::to_string(fencing_token) +
-                     " is not the current leader's; bookings refused",
-                 "stale-leader"};
+    return staleLeader(fencing_token);
   }
   return okStatus();
 }
@@ -127,7 +167,8 @@ std::string bookingList(const std::vector<core::Booking>& bookings, bool replica
 }
 
 // Records a backup's replicas; the task succeeds when all of them are placed, else nothing stays.
-std::set<std::string> placeReplicas(pqxx::work& w, const std::string& batch, std::int64_t now_ms) {
+std::set<std::string> placeReplicas(pqxx::transaction_base& w, const std::string& batch,
+                                    std::int64_t now_ms) {
   std::set<std::string> jobs;
   auto rows = w.exec_params(
       // RETURNING sees only the inserted row, so the job's replica count is joined after it.
@@ -169,41 +210,62 @@ std::set<std::string> placeReplicas(pqxx::work& w, const std::string& batch, std
 
 }  // namespace
 
-Result<BookedBatch> SchedulerStore::book(pqxx::work& w, const std::vector<core::Booking>& bookings,
-                                         std::int64_t fencing_token, std::int64_t now_ms) {
+Result<BookedBatch> SchedulerStore::book(pqxx::transaction_base& w,
+                                         const std::vector<core::Booking>& bookings,
+                                         std::int64_t fencing_token, std::int64_t now_ms,
+                                         const std::unordered_set<std::string>& by_hand) {
   BookedBatch out;
   std::set<std::string> woken;
-  const std::string batch = bookingList(bookings, false);
-  if (!batch.empty()) {
-    // The WHERE clause fences the rest: a task booked meanwhile, its job paused meanwhile, a task
-    // or job that waits again for a requeued dependency, or a worker lost meanwhile, is simply
-    // not booked now.
-    static const std::string kBook = "book_tasks_v3";
-    static const std::string kBookSql =
-        "UPDATE scheduler.tasks t SET state = 'leased', attempts = t.attempts + 1, "
-        "attempt_id = gen_random_uuid(), worker_id = b.w, price = b.p, delivered = "
-        "false, leased_at = now(), started_at = NULL, booked_token = $2 "
-        "FROM jsonb_to_recordset($1::jsonb) AS b(t uuid, w uuid, p bigint), "
-        "scheduler.jobs j "
-        "WHERE t.id = b.t AND j.id = t.job_id AND NOT j.paused AND t.state = 'pending' "
-        "AND t.blockers = 0 AND j.blockers = 0 "
-        "AND EXISTS (SELECT 1 FROM scheduler.workers WHERE id = b.w AND state = "
-        "'alive') RETURNING t.job_id, t.worker_id, t.attempt_id, " +
-        std::string(kResourceColumns);
-    auto rows = w.exec_prepared(prepared(w, kBook, kBookSql.c_str()), batch, fencing_token);
-    std::set<std::string> jobs;
+  std::vector<std::string> tasks, workers, prices, delivered;
+  for (const auto& b : bookings) {
+    if (b.replica) continue;
+    tasks.push_back(b.task_id);
+    workers.push_back(b.worker_id);
+    prices.push_back(std::to_string(b.price));
+    delivered.push_back(by_hand.count(b.worker_id) ? "t" : "f");
+  }
+  if (!tasks.empty()) {
+    // One statement: the leader fence, the bookings and their jobs turned running. The WHERE
+    // clause fences the rest: a task booked meanwhile, its job paused meanwhile, a task or job
+    // that waits again for a requeued dependency, or a worker lost meanwhile, is simply not
+    // booked now. Tasks are found by primary key (`= ANY`), never by scanning the ready queue,
+    // whatever the statistics say. Rows for a worker whose poll waits in this process are
+    // delivered by hand, so they come back whole and are marked delivered here.
+    static const std::string kBook = "book_tasks_v4";
+    static const std::string kBookSql = R"sql(
+      WITH fence AS MATERIALIZED (
+        SELECT 1 FROM scheduler.leader WHERE id = 1 AND token = $2 FOR SHARE),
+      b AS (SELECT * FROM unnest($1::uuid[], $3::uuid[], $4::bigint[], $5::bool[]) AS b(t, w, p, d)),
+      booked AS (
+        UPDATE scheduler.tasks t SET state = 'leased', attempts = t.attempts + 1,
+          attempt_id = gen_random_uuid(), worker_id = b.w, price = b.p, delivered = b.d,
+          leased_at = now(), started_at = NULL, booked_token = $2
+        FROM b, scheduler.jobs j
+        WHERE t.id = ANY($1::uuid[]) AND t.id = b.t AND j.id = t.job_id AND NOT j.paused
+          AND t.state = 'pending' AND t.blockers = 0 AND j.blockers = 0
+          AND EXISTS (SELECT 1 FROM fence)
+          AND EXISTS (SELECT 1 FROM scheduler.workers WHERE id = b.w AND state = 'alive')
+        RETURNING t.job_id AS booked_job, t.worker_id, t.attempt_id, )sql" +
+                                        std::string(kResourceColumns) + R"sql(, b.d, )sql" +
+                                        std::string(kAssignmentColumns) + R"sql(),
+      running AS (
+        UPDATE scheduler.jobs SET state = 'running', wait_reason = ''
+        WHERE id IN (SELECT booked_job FROM booked) AND (state = 'queued' OR wait_reason <> ''))
+      SELECT (SELECT COUNT(*) FROM fence), booked.* FROM (SELECT 1) one LEFT JOIN booked ON true)sql";
+    auto rows = w.exec_prepared(prepared(w, kBook, kBookSql.c_str()), pgArray(tasks), fencing_token,
+                                pgArray(workers), pgArray(prices), pgArray(delivered));
+    if (rows.empty() || rows[0][0].as<int>() == 0) return staleLeader(fencing_token);
     for (const auto& r : rows) {
-      jobs.insert(r[0].as<std::string>());
-      woken.insert(r[1].as<std::string>());
-      out.attempts.push_back({r[2].as<std::string>(), r[1].as<std::string>(), resourcesAt(r, 3)});
-    }
-    // A booking can only move a queued job to running (deriveJobState); a running one stays.
-    // Whatever it waited for (workers, a blocklist) no longer holds it back.
-    for (const auto& j : jobs) {
-      w.exec_params0(
-          "UPDATE scheduler.jobs SET state = 'running', wait_reason = '' WHERE id = $1::uuid "
-          "AND (state = 'queued' OR wait_reason <> '')",
-          j);
+      if (r[1].is_null()) continue;  // nothing booked: the one row of the outer join
+      const std::string worker = r[2].as<std::string>();
+      out.attempts.push_back({r[3].as<std::string>(), worker, resourcesAt(r, 4)});
+      if (r[8].as<bool>()) {
+        auto a = assignmentFromRow(r, 9);
+        if (!a.ok()) return a.error();
+        out.handed[worker].push_back(std::move(*a));
+      } else {
+        woken.insert(worker);
+      }
     }
   }
   const std::string replicas = bookingList(bookings, true);
@@ -216,13 +278,20 @@ Result<BookedBatch> SchedulerStore::book(pqxx::work& w, const std::vector<core::
 }
 
 Result<BookedBatch> SchedulerStore::commitBookings(const std::vector<core::Booking>& bookings,
-                                                   std::int64_t fencing_token,
-                                                   std::int64_t now_ms) {
+                                                   std::int64_t fencing_token, std::int64_t now_ms,
+                                                   const std::unordered_set<std::string>& by_hand) {
   if (bookings.empty()) return BookedBatch{};
+  const bool replicas = std::any_of(bookings.begin(), bookings.end(),
+                                    [](const core::Booking& b) { return b.replica; });
   return pool_.with<BookedBatch>([&](pqxx::connection& c) -> Result<BookedBatch> {
+    if (!replicas) {
+      // Compute bookings are one statement, atomic on its own: one round trip, no BEGIN/COMMIT.
+      pqxx::nontransaction w(c);
+      return book(w, bookings, fencing_token, now_ms, by_hand);
+    }
     pqxx::work w(c);
     DCLOUD_TRY(checkFence(w, fencing_token));
-    auto booked = book(w, bookings, fencing_token, now_ms);
+    auto booked = book(w, bookings, fencing_token, now_ms, by_hand);
     if (!booked.ok()) return booked.error();
     w.commit();
     return booked;
@@ -259,7 +328,7 @@ Result<BookedBatch> SchedulerStore::commitPreemptions(const std::vector<core::Pr
     std::set<std::string> jobs;
     for (const auto& r : rows) jobs.insert(r[0].as<std::string>());
     // Preemption books compute tasks only: no placement, no expiry.
-    auto booked = book(w, bookings, fencing_token, 0);
+    auto booked = book(w, bookings, fencing_token, 0, {});
     if (!booked.ok()) return booked.error();
     for (const auto& j : jobs) refreshJobState(w, j);
     w.commit();
@@ -298,30 +367,17 @@ Result<std::vector<Assignment>> SchedulerStore::takeAssignments(const std::strin
     // every lease poll.
     pqxx::nontransaction w(c);
     static const std::string kName = "take_assignments";
-    auto rows = w.exec_prepared(prepared(w, kName, R"sql(
+    static const std::string kSql = R"sql(
       UPDATE scheduler.tasks t SET delivered = true
       FROM scheduler.jobs j
       WHERE t.job_id = j.id AND t.worker_id = $1::uuid AND t.state = 'leased' AND NOT t.delivered
-      RETURNING t.id, t.attempt_id, t.job_id, j.owner, j.spec::text, j.output_bucket,
-                j.output_prefix, t.frame_first, t.frame_last, t.price, t.index)sql"),
-                                worker_id);
+      RETURNING )sql" + std::string(kAssignmentColumns);
+    auto rows = w.exec_prepared(prepared(w, kName, kSql.c_str()), worker_id);
     Out out;
     for (const auto& r : rows) {
-      Assignment a;
-      a.task_id = r[0].as<std::string>();
-      a.attempt_id = r[1].as<std::string>();
-      a.job_id = r[2].as<std::string>();
-      a.owner = r[3].as<std::string>();
-      auto spec = specFromRow(r[4].as<std::string>());
-      if (!spec.ok()) return internalError("stored spec of job " + a.job_id + " is unreadable");
-      a.spec = *spec;
-      a.output_bucket = r[5].as<std::string>();
-      a.output_prefix = r[6].as<std::string>();
-      a.frame_first = r[7].as<int>();
-      a.frame_last = r[8].as<int>();
-      a.price = r[9].as<Micros>();
-      a.index = r[10].as<int>();
-      out.push_back(std::move(a));
+      auto a = assignmentFromRow(r, 0);
+      if (!a.ok()) return a.error();
+      out.push_back(std::move(*a));
     }
     w.commit();
     return out;
@@ -394,7 +450,6 @@ Result<CompletionResult> completeFenced(pqxx::work& w, const Completion& done) {
       "$7::jsonb, $8)",
       done.attempt_id, done.task_id, out.task.job_id, r[2].as<std::string>(),
       r[3].as<std::string>(), out.cost, done.receipt_json, done.receipt_signature);
-  w.exec0("NOTIFY dcloud_outbox");
   out.task_state = r[6].as<std::string>();
   out.job_state = r[7].as<std::string>();
   w.commit();
@@ -404,7 +459,7 @@ Result<CompletionResult> completeFenced(pqxx::work& w, const Completion& done) {
 }  // namespace
 
 Result<CompletionResult> SchedulerStore::completeTask(const Completion& done) {
-  return pool_.with<CompletionResult>([&](pqxx::connection& c) -> Result<CompletionResult> {
+  auto result = pool_.with<CompletionResult>([&](pqxx::connection& c) -> Result<CompletionResult> {
     pqxx::work w(c);
     static const std::string kName = "complete_select_v2";
     auto rows = w.exec_prepared(
@@ -450,7 +505,6 @@ Result<CompletionResult> SchedulerStore::completeTask(const Completion& done) {
           done.attempt_id, done.task_id, job_id, owner, provider, out.cost, done.receipt_json,
           done.receipt_signature);
       out.job_state = refreshJobState(w, job_id);
-      w.exec0("NOTIFY dcloud_outbox");
       w.commit();
     };
     if (*state == core::TaskState::kCancelled) {
@@ -480,11 +534,11 @@ Result<CompletionResult> SchedulerStore::completeTask(const Completion& done) {
           job_id, done.worker_id);
     }
     if (*next == core::TaskState::kSucceeded || *next == core::TaskState::kFailed) {
-      // The common case in one statement: finish the task, charge the attempt, wake the ledger
-      // adapter, and ask whether the job has other unfinished tasks (the CTEs' writes are not
-      // visible to the outer query, hence `id <> task`). While it has, the job stays running
-      // (deriveJobState: one finished and one active task), with no need to count all its tasks.
-      static const std::string kFinish = "complete_finish";
+      // The common case in one statement: finish the task, charge the attempt, and ask whether the
+      // job has other unfinished tasks (the CTEs' writes are not visible to the outer query, hence
+      // `id <> task`). While it has, the job stays running (deriveJobState: one finished and one
+      // active task), with no need to count all its tasks.
+      static const std::string kFinish = "complete_finish_v2";
       auto rows = w.exec_prepared(
           prepared(
               w, kFinish,
@@ -495,7 +549,7 @@ Result<CompletionResult> SchedulerStore::completeTask(const Completion& done) {
               "receipt, provider_signature) VALUES ($6::uuid, $1::uuid, $7::uuid, $8, $9, $10, "
               "$11::jsonb, $12) RETURNING id) "
               "SELECT (SELECT COUNT(*) FROM u) + (SELECT COUNT(*) FROM o), "
-              "pg_notify('dcloud_outbox', ''), EXISTS (SELECT 1 FROM scheduler.tasks "
+              "EXISTS (SELECT 1 FROM scheduler.tasks "
               "WHERE job_id = $7::uuid AND id <> $1::uuid AND state IN ('pending', 'leased', "
               "'running'))"),
           done.task_id, out.task_state, done.exit_code, done.error, jsonList(done.outputs),
@@ -508,7 +562,7 @@ Result<CompletionResult> SchedulerStore::completeTask(const Completion& done) {
         if (*next == core::TaskState::kSucceeded) recountTaskDependents(w, done.task_id);
         if (*next == core::TaskState::kFailed) cancelTaskDependents(w, {done.task_id});
       }
-      out.job_state = rows[0][2].as<bool>() ? "running" : refreshJobState(w, job_id);
+      out.job_state = rows[0][1].as<bool>() ? "running" : refreshJobState(w, job_id);
       w.commit();
       return out;
     }
@@ -524,6 +578,9 @@ Result<CompletionResult> SchedulerStore::completeTask(const Completion& done) {
     charge();
     return out;
   });
+  // Every completion that stands charged its attempt: the ledger adapter hears of it.
+  if (result.ok()) outbox_notifier_.charged();
+  return result;
 }
 
 }  // namespace dcloud::scheduler

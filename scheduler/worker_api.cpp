@@ -187,19 +187,9 @@ Result<Poco::JSON::Array::Ptr> deliver(const ApiDeps& d, const std::string& work
   std::vector<std::string> attempts;
   for (const auto& a : tasks) attempts.push_back(a.attempt_id);
   for (const auto& a : tasks) {
-    std::vector<S3Grant> grants{{"write", a.output_prefix}};
-    const std::string bucket_url = "s3://" + a.output_bucket + "/";
-    if (a.spec.kind == core::JobKind::kRender) {
-      grants.push_back({"read", a.spec.scene.substr(bucket_url.size())});
-    }
-    // A train task reads its last checkpoint and writes new ones (submit checked the bucket).
-    if (!a.spec.checkpoint_prefix.empty() && a.spec.checkpoint_prefix.rfind(bucket_url, 0) == 0) {
-      const std::string prefix = a.spec.checkpoint_prefix.substr(bucket_url.size());
-      grants.push_back({"read", prefix});
-      grants.push_back({"write", prefix});
-    }
-    auto creds =
-        d.gateway.credentials(a.owner, a.output_bucket, grants, a.spec.timeout_seconds + 600);
+    auto creds = d.gateway.credentials(a.owner, a.output_bucket,
+                                       taskGrants(a.spec, a.output_bucket, a.output_prefix),
+                                       taskCredentialTtlSeconds(a.spec));
     if (!creds.ok()) {
       (void)d.store.releaseAssignments(worker_id, attempts);
       return unavailable("cannot mint storage credentials: " + creds.error().message);
@@ -226,25 +216,84 @@ Result<Poco::JSON::Array::Ptr> deliver(const ApiDeps& d, const std::string& work
   return arr;
 }
 
+// A long poll's place in the dispatcher's hand-over (only while this process leads: a follower's
+// polls are woken through Redis). Whatever was handed to it and not delivered goes back to the
+// database when it ends, for the worker's next poll.
+class HandoffTicket {
+ public:
+  HandoffTicket(const ApiDeps& d, const std::string& worker_id)
+      : d_(d), worker_id_(worker_id), by_hand_(d.dispatcher.fencingToken() != 0) {
+    if (by_hand_) ticket_ = d_.dispatcher.handoff().enter(worker_id_);
+  }
+  ~HandoffTicket() {
+    std::vector<Assignment> left = leave();
+    if (left.empty()) return;
+    std::vector<std::string> attempts;
+    for (const auto& a : left) attempts.push_back(a.attempt_id);
+    (void)d_.store.releaseAssignments(worker_id_, attempts);
+  }
+  HandoffTicket(const HandoffTicket&) = delete;
+  HandoffTicket& operator=(const HandoffTicket&) = delete;
+
+  bool byHand() const { return by_hand_; }
+  LeaseHandoff::Woken wait(double seconds) {
+    return d_.dispatcher.handoff().wait(
+        ticket_, std::chrono::milliseconds(static_cast<std::int64_t>(seconds * 1000)));
+  }
+  // Ends the poll's place; what was handed over meanwhile is the caller's to deliver.
+  std::vector<Assignment> leave() {
+    if (!by_hand_) return {};
+    by_hand_ = false;
+    return d_.dispatcher.handoff().leave(ticket_);
+  }
+
+ private:
+  const ApiDeps& d_;
+  const std::string& worker_id_;
+  bool by_hand_;
+  LeaseHandoff::Ticket ticket_ = 0;
+};
+
 // The long poll: waits up to wait_ms for work booked onto the worker, then hands it over.
 Result<Poco::JSON::Array::Ptr> leaseTasks(const ApiDeps& d, const std::string& worker_id,
                                           std::int64_t wait_ms) {
   // Deadlines for the long poll are real time: this is waiting, not logic.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(wait_ms);
+  // Entered before the database is read: a booking after that comes by hand or pokes it.
+  HandoffTicket ticket(d, worker_id);
+  auto deliverAll = [&](std::vector<Assignment> tasks) {
+    for (auto& a : ticket.leave()) tasks.push_back(std::move(a));
+    return deliver(d, worker_id, tasks);
+  };
   while (true) {
     auto taken = d.store.takeAssignments(worker_id);
     if (!taken.ok()) return taken.error();
-    if (!taken->empty()) return deliver(d, worker_id, *taken);
+    if (!taken->empty()) return deliverAll(std::move(*taken));
     const auto left =
         std::chrono::duration<double>(deadline - std::chrono::steady_clock::now()).count();
     if (left <= 0.01) break;
-    // Re-check the database at least every 2 s in case a wake-up was lost with Redis.
+    if (ticket.byHand() && d.dispatcher.fencingToken() == 0) {
+      // This process stopped leading (and poked every poll): the leader wakes this worker through
+      // Redis from now on.
+      std::vector<Assignment> late = ticket.leave();
+      if (!late.empty()) return deliver(d, worker_id, late);
+    }
+    if (ticket.byHand()) {
+      // Every booking for this worker comes by hand or pokes: no need to read the database again
+      // until then.
+      auto woken = ticket.wait(left);
+      if (!woken.handed.empty()) return deliverAll(std::move(woken.handed));
+      continue;  // poked (work in the database, or the lead moved) or the deadline
+    }
+    // Re-check the database at least every 2 s in case a Redis wake-up was lost.
     auto woken = d.signals.waitForWake(worker_id, std::min(left, 2.0));
     if (!woken.ok()) {
       log().warn("wake-up wait failed: " + woken.error().message);
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
     }
   }
+  std::vector<Assignment> late = ticket.leave();
+  if (!late.empty()) return deliver(d, worker_id, late);
   return Poco::JSON::Array::Ptr(new Poco::JSON::Array);
 }
 
