@@ -350,7 +350,17 @@ int main(int argc, char** argv) {
       sh.ready[job.id] = {Steady::now(), phase};
     }
     if (Status s = store.createJob(job); !s.ok()) return s;
-    dispatcher.triggerQueued();  // as the API's submit does
+    gateway_admin.prefetchCredentials(job.owner, job.output_bucket,
+                                      taskGrants(spec, job.output_bucket, job.output_prefix),
+                                      taskCredentialTtlSeconds(spec));
+    // As the API's submit does with tasks ready at once: straight into the dispatcher's queue.
+    core::TaskDemand demand{spec.resources, spec.max_price, spec.min_reputation};
+    std::vector<core::QueuedTask> ready;
+    const std::int64_t now_ms = clock.nowMillis();
+    for (const std::string& task_id : job.task_ids) {
+      ready.emplace_back(task_id, job.owner, demand, job.id, spec.priority, now_ms);
+    }
+    dispatcher.submitted(std::move(ready));
     return okStatus();
   };
   // The ledger adapter settles charges as they come in a region; without it the unsettled outbox
