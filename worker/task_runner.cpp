@@ -186,8 +186,22 @@ RunOutcome TaskRunner::run(const Task& task, std::atomic<bool>& cancel) {
     }
     return out;
   };
+  // Lines a report could not deliver go back in front of the queue (still bounded), so a
+  // scheduler restart loses no output.
+  auto give_back_log = [&](std::vector<std::string> lines) {
+    std::lock_guard lock(log_mutex);
+    for (auto& l : pending_log) {
+      if (lines.size() < kMaxLogBatch)
+        lines.push_back(std::move(l));
+      else
+        ++dropped_lines;
+    }
+    pending_log.swap(lines);
+  };
+  // False when the scheduler could not be reached (worth sending again); true when it took the
+  // report or refused it for good.
   auto report_progress = [&](const std::vector<std::string>& keys, int done,
-                             const std::vector<std::string>& lines) {
+                             const std::vector<std::string>& lines) -> bool {
     JsonObject body = new Poco::JSON::Object;
     body->set("attempt_id", task.attempt_id);
     body->set("frames_done", done);
@@ -204,6 +218,10 @@ RunOutcome TaskRunner::run(const Task& task, std::atomic<bool>& cancel) {
       log_.warn("scheduler says attempt " + task.attempt_id + " is no longer ours; stopping it");
       cancel = true;
     }
+    if (r.ok()) return true;
+    const ErrorCode code = r.error().code;
+    return code != ErrorCode::kUnavailable && code != ErrorCode::kDeadlineExceeded &&
+           code != ErrorCode::kInternal;
   };
 
   SandboxResult result;
@@ -266,7 +284,9 @@ RunOutcome TaskRunner::run(const Task& task, std::atomic<bool>& cancel) {
           last_reported = done;
           report_progress(uploader.keys(), done, {});
         }
-        if (auto lines = take_log(); !lines.empty()) report_progress(uploader.keys(), done, lines);
+        if (auto lines = take_log();
+            !lines.empty() && !report_progress(uploader.keys(), done, lines))
+          give_back_log(std::move(lines));
         std::unique_lock lock(finished_mutex);
         finished_cv.wait_for(lock, std::chrono::milliseconds(500), [&] { return finished; });
       }
@@ -307,8 +327,11 @@ RunOutcome TaskRunner::run(const Task& task, std::atomic<bool>& cancel) {
     }
     finished_cv.notify_all();
     scanner.join();
-    if (auto lines = take_log(); !lines.empty() && !cancel) {
-      report_progress(uploader.keys(), frames_done, lines);
+    // The last lines, through short outages like the completion after them.
+    std::vector<std::string> last_lines = take_log();
+    for (int attempt = 0; !last_lines.empty() && !cancel && attempt < 30; ++attempt) {
+      if (report_progress(uploader.keys(), frames_done, last_lines)) break;
+      std::this_thread::sleep_for(std::chrono::seconds(1));
     }
     if (!r.ok()) {
       outcome.error = "sandbox: " + r.error().message;

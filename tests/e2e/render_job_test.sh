@@ -52,13 +52,13 @@ check "low bid answer names the acceptable price 0.4" grep -q '0.4' <<<"$low"
 job=$("$dcloud" submit render "$scene" --frames 1-6 --chunk 1 --max-price 1 --name e2e)
 check "job submitted" test -n "$job"
 
-# Kill one worker while it holds a task: its task must run again elsewhere.
+# Kill one worker while it holds a task: its task must run again elsewhere. The victim is one
+# that has already finished a task, so both providers have earned something to check below.
 victim=""
 for i in $(seq 1 600); do
   state=$("$dcloud" job "$job" --json)
-  running_worker=$(json '" ".join(t.get("worker_id","") for t in d["tasks"] if t["state"] in ("leased","running"))' <<<"$state")
-  done_count=$(json 'sum(1 for t in d["tasks"] if t["state"]=="succeeded")' <<<"$state")
-  if [ -n "$running_worker" ] && [ "$done_count" -ge 1 ]; then
+  running_worker=$(json '" ".join(sorted({t["worker_id"] for t in d["tasks"] if t["state"] in ("leased","running")} & {t.get("worker_id","") for t in d["tasks"] if t["state"]=="succeeded"}))' <<<"$state")
+  if [ -n "$running_worker" ]; then
     for n in 1 2; do
       if grep -q "registered as worker ${running_worker%% *}" "$DCLOUD_CLUSTER_DIR/logs/worker$n.log"; then victim=$n; fi
     done
