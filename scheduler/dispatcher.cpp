@@ -330,11 +330,10 @@ void Dispatcher::handOver(const std::unordered_set<std::string>& reserved, Booke
     auto it = by_worker.find(worker);
     std::vector<Assignment> work;
     if (it != by_worker.end()) work = std::move(it->second);
-    std::vector<std::string> attempts;
-    for (const auto& a : work) attempts.push_back(a.attempt_id);
-    if (handoff_.fulfil(worker, std::move(work))) continue;
+    // fulfil leaves the work alone when it refuses it.
+    if (handoff_.fulfil(worker, work)) continue;
     // Its poll left meanwhile: the work waits in the database for the worker's next poll.
-    Status s = store_.releaseAssignments(worker, attempts);
+    Status s = store_.releaseAssignments(worker, work);
     if (!s.ok()) log_.warn("cannot release work for worker " + worker + ": " + s.error().message);
     booked.woken.push_back(worker);
   }

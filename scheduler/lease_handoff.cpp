@@ -67,7 +67,8 @@ std::unordered_set<std::string> LeaseHandoff::reserve(const std::vector<std::str
   return out;
 }
 
-bool LeaseHandoff::fulfil(const std::string& worker_id, std::vector<Assignment> assignments) {
+bool LeaseHandoff::fulfil(const std::string& worker_id,
+                          const std::vector<Assignment>& assignments) {
   std::lock_guard lock(mutex_);
   auto r = reserved_.find(worker_id);
   if (r == reserved_.end()) return assignments.empty();
@@ -89,7 +90,7 @@ bool LeaseHandoff::fulfil(const std::string& worker_id, std::vector<Assignment> 
     if (!slot) return false;
   }
   slot->state = State::kHanded;
-  for (auto& a : assignments) slot->handed.push_back(std::move(a));
+  slot->handed.insert(slot->handed.end(), assignments.begin(), assignments.end());
   slot->cv.notify_one();
   return true;
 }

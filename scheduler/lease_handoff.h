@@ -53,7 +53,7 @@ class LeaseHandoff {
   std::unordered_set<std::string> reserve(const std::vector<std::string>& worker_ids);
   // Hands a reserved worker what its booking committed (empty: nothing, e.g. the commit failed).
   // False when no poll of the worker is left to take non-empty work: the caller releases it.
-  bool fulfil(const std::string& worker_id, std::vector<Assignment> assignments);
+  bool fulfil(const std::string& worker_id, const std::vector<Assignment>& assignments);
   // Tells waiting polls of these workers that work was booked for them in the database.
   void poke(const std::vector<std::string>& worker_ids);
   // Tells every waiting poll to look again (this process stopped leading: from now on the

@@ -249,7 +249,7 @@ class SchedulerStore {
   // Leased, undelivered tasks of this worker; marks them delivered.
   Result<std::vector<Assignment>> takeAssignments(const std::string& worker_id);
   // Undoes takeAssignments for attempts that could not be handed over.
-  Status releaseAssignments(const std::string& worker_id, const std::vector<std::string>& attempts);
+  Status releaseAssignments(const std::string& worker_id, const std::vector<Assignment>& tasks);
   // Progress from the holder of attempt_id: Conflict when the attempt is stale or cancelled.
   Result<TaskRef> reportProgress(const std::string& worker_id, const std::string& task_id,
                                  const std::string& attempt_id, int frames_done,

@@ -385,7 +385,10 @@ Result<std::vector<Assignment>> SchedulerStore::takeAssignments(const std::strin
 }
 
 Status SchedulerStore::releaseAssignments(const std::string& worker_id,
-                                          const std::vector<std::string>& attempts) {
+                                          const std::vector<Assignment>& tasks) {
+  if (tasks.empty()) return okStatus();
+  std::vector<std::string> attempts;
+  for (const auto& a : tasks) attempts.push_back(a.attempt_id);
   return pool_.withStatus([&](pqxx::connection& c) -> Status {
     pqxx::work w(c);
     w.exec_params0(

@@ -184,14 +184,12 @@ class Heartbeat final : public Endpoint {
 Result<Poco::JSON::Array::Ptr> deliver(const ApiDeps& d, const std::string& worker_id,
                                        const std::vector<Assignment>& tasks) {
   Poco::JSON::Array::Ptr arr = new Poco::JSON::Array;
-  std::vector<std::string> attempts;
-  for (const auto& a : tasks) attempts.push_back(a.attempt_id);
   for (const auto& a : tasks) {
     auto creds = d.gateway.credentials(a.owner, a.output_bucket,
                                        taskGrants(a.spec, a.output_bucket, a.output_prefix),
                                        taskCredentialTtlSeconds(a.spec));
     if (!creds.ok()) {
-      (void)d.store.releaseAssignments(worker_id, attempts);
+      (void)d.store.releaseAssignments(worker_id, tasks);
       return unavailable("cannot mint storage credentials: " + creds.error().message);
     }
     JsonObject o = assignmentToJson(a);
@@ -225,13 +223,7 @@ class HandoffTicket {
       : d_(d), worker_id_(worker_id), by_hand_(d.dispatcher.fencingToken() != 0) {
     if (by_hand_) ticket_ = d_.dispatcher.handoff().enter(worker_id_);
   }
-  ~HandoffTicket() {
-    std::vector<Assignment> left = leave();
-    if (left.empty()) return;
-    std::vector<std::string> attempts;
-    for (const auto& a : left) attempts.push_back(a.attempt_id);
-    (void)d_.store.releaseAssignments(worker_id_, attempts);
-  }
+  ~HandoffTicket() { (void)d_.store.releaseAssignments(worker_id_, leave()); }
   HandoffTicket(const HandoffTicket&) = delete;
   HandoffTicket& operator=(const HandoffTicket&) = delete;
 
