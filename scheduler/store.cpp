@@ -23,6 +23,29 @@ std::string jsonList(const std::vector<std::string>& items) {
   return toJson(arr);
 }
 
+std::string pgArray(const std::vector<std::string>& items) {
+  std::string out = "{";
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (i) out += ',';
+    out += items[i];
+  }
+  return out + "}";
+}
+
+std::string pgQuotedArray(const std::vector<std::string>& items) {
+  std::string out = "{";
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (i) out += ',';
+    out += '"';
+    for (char ch : items[i]) {
+      if (ch == '"' || ch == '\\') out += '\\';
+      out += ch;
+    }
+    out += '"';
+  }
+  return out + "}";
+}
+
 std::vector<std::string> parseJsonList(const std::string& text) {
   std::vector<std::string> out;
   try {
@@ -120,6 +143,15 @@ void jobReopened(pqxx::transaction_base& w, const std::string& job_id) {
 }  // namespace
 
 std::string refreshJobState(pqxx::transaction_base& w, const std::string& job_id) {
+  // The job's lock first, then the count: its statement sees every task change committed by the
+  // transactions that held the lock before, and those after count again. Counted first, two
+  // transactions finishing a job's last two tasks could each see the other's task still active,
+  // and the job would stay running with nothing left to run. NO KEY UPDATE: inserts referencing
+  // the job (its charges) need not wait.
+  static const std::string kLock = "lock_job";
+  w.exec_prepared(prepared(w, kLock, "SELECT 1 FROM scheduler.jobs WHERE id = $1::uuid "
+                                     "FOR NO KEY UPDATE"),
+                  job_id);
   auto rows = w.exec_params(
       "SELECT state, COUNT(*) FROM scheduler.tasks WHERE job_id = $1::uuid "
       "GROUP BY state",
@@ -143,7 +175,7 @@ std::string refreshJobState(pqxx::transaction_base& w, const std::string& job_id
   auto updated = w.exec_params(
       "UPDATE scheduler.jobs j SET state = $2, finished_at = CASE WHEN $3 THEN "
       "COALESCE(j.finished_at, now()) ELSE NULL END "
-      "FROM (SELECT state FROM scheduler.jobs WHERE id = $1::uuid FOR UPDATE) old "
+      "FROM (SELECT state FROM scheduler.jobs WHERE id = $1::uuid) old "
       "WHERE j.id = $1::uuid RETURNING old.state, j.has_dependents",
       job_id, state, done);
   if (!updated.empty() && updated[0][1].as<bool>() && updated[0][0].as<std::string>() != state) {

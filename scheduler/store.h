@@ -19,6 +19,7 @@
 #include "scheduler/core/matching.h"
 #include "scheduler/core/offer_book.h"
 #include "scheduler/core/task_state.h"
+#include "scheduler/group_commit.h"
 #include "scheduler/outbox_notifier.h"
 
 namespace dcloud::scheduler {
@@ -177,7 +178,11 @@ struct CompletionResult {
 
 class SchedulerStore {
  public:
-  explicit SchedulerStore(PgPool& pool) : pool_(pool), outbox_notifier_(pool) {}
+  explicit SchedulerStore(PgPool& pool)
+      : pool_(pool),
+        outbox_notifier_(pool),
+        completions_([this](const auto& batch) { return completeBatch(batch); },
+                     kMaxCompletionBatch) {}
 
   // Inserts the job and all its tasks in one transaction, after checking (in the same transaction,
   // under a per-owner lock) that the owner's available balance covers job.hold:
@@ -254,6 +259,9 @@ class SchedulerStore {
   Result<TaskRef> reportProgress(const std::string& worker_id, const std::string& task_id,
                                  const std::string& attempt_id, int frames_done,
                                  const std::vector<std::string>& outputs);
+  // Settles an attempt: the task's next state (succeeded, failed, or pending for a retry after
+  // its backoff), its charge in the outbox, the job's state; tasks waiting for it learn of it.
+  // Conflict for a stale or repeated completion. Concurrent successes share one transaction.
   Result<CompletionResult> completeTask(const Completion& completion);
   // Backup placements whose expiry is at or before now_ms (the scheduler's clock) stop holding
   // their disk (released_at); the number released.
@@ -279,7 +287,14 @@ class SchedulerStore {
   };
   std::mutex workers_mutex_;
   std::unordered_map<std::string, KnownWorker> alive_workers_;
-  OutboxNotifier outbox_notifier_;  // last: its thread may use pool_ until it is destroyed
+  OutboxNotifier outbox_notifier_;  // its thread may use pool_ until it is destroyed
+  // Completions in one transaction at most this many.
+  static constexpr std::size_t kMaxCompletionBatch = 256;
+  // Last: its thread uses pool_ and outbox_notifier_ until it is destroyed.
+  GroupCommit<Completion, Result<CompletionResult>> completions_;
+  Result<CompletionResult> completeAlone(const Completion& completion);
+  std::vector<std::optional<Result<CompletionResult>>> completeBatch(
+      const std::vector<const Completion*>& batch);
   void forgetOffers();
   std::mutex offers_mutex_;
   std::optional<std::vector<core::Offer>> offers_;
