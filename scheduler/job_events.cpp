@@ -2,25 +2,84 @@
 
 #include <algorithm>
 
+#include "common/log.h"
+
 namespace dcloud::scheduler {
 
 namespace {
 constexpr const char* kMaxEventsPerJob = "20000";
 constexpr const char* kRetentionMillis = "604800000";  // a week
-// Append and extend the retention in one round trip: events are published on every lease and
-// completion.
+// Events sent in one call at most, and queued at most (a stalled Redis must not eat memory).
+constexpr std::size_t kBatch = 500;
+constexpr std::size_t kMaxQueued = 100'000;
+// Appends each event to its job's stream and extends the stream's retention: KEYS are the
+// streams, ARGV the bound and retention, then a type and data per key.
 constexpr const char* kPublishScript =
-    "redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'type', ARGV[2], 'data', ARGV[3]); "
-    "redis.call('PEXPIRE', KEYS[1], ARGV[4]); return 1";
+    "for i = 1, #KEYS do "
+    "redis.call('XADD', KEYS[i], 'MAXLEN', '~', ARGV[1], '*', 'type', ARGV[2 * i + 1], "
+    "'data', ARGV[2 * i + 2]); "
+    "redis.call('PEXPIRE', KEYS[i], ARGV[2]) end; return #KEYS";
 }  // namespace
+
+RedisJobEvents::~RedisJobEvents() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
 
 Status RedisJobEvents::publish(const std::string& job_id, const std::string& type,
                                const JsonObject& data) {
-  const std::string key = redis_->key("events:" + job_id);
-  auto r = redis_->command(
-      {"EVAL", kPublishScript, "1", key, kMaxEventsPerJob, type, toJson(data), kRetentionMillis});
-  if (!r.ok()) return r.error();
+  Queued event{redis_->key("events:" + job_id), type, toJson(data)};
+  {
+    std::lock_guard lock(mutex_);
+    if (queue_.size() >= kMaxQueued) return unavailable("too many events wait for Redis");
+    queue_.push_back(std::move(event));
+    ++queued_total_;
+    if (!thread_.joinable()) thread_ = std::thread([this] { run(); });
+  }
+  cv_.notify_all();
   return okStatus();
+}
+
+void RedisJobEvents::flush() {
+  std::unique_lock lock(mutex_);
+  const std::uint64_t target = queued_total_;
+  cv_.wait(lock, [&] { return sent_total_ >= target || !thread_.joinable(); });
+}
+
+void RedisJobEvents::run() {
+  Logger log("events");
+  std::unique_lock lock(mutex_);
+  while (true) {
+    cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+    if (queue_.empty()) break;  // stopping, nothing left to send
+    std::vector<Queued> batch;
+    while (!queue_.empty() && batch.size() < kBatch) {
+      batch.push_back(std::move(queue_.front()));
+      queue_.pop_front();
+    }
+    lock.unlock();
+    std::vector<std::string> argv{"EVAL", kPublishScript, std::to_string(batch.size())};
+    argv.reserve(3 + batch.size() * 3 + 2);
+    for (const auto& e : batch) argv.push_back(e.key);
+    argv.push_back(kMaxEventsPerJob);
+    argv.push_back(kRetentionMillis);
+    for (auto& e : batch) {
+      argv.push_back(std::move(e.type));
+      argv.push_back(std::move(e.data));
+    }
+    auto sent = redis_->command(argv);
+    if (!sent.ok()) {
+      log.warn("cannot publish " + std::to_string(batch.size()) +
+               " job event(s): " + sent.error().message);
+    }
+    lock.lock();
+    sent_total_ += batch.size();
+    cv_.notify_all();  // flush() waits on it
+  }
 }
 
 Result<std::vector<JobEvent>> RedisJobEvents::read(const std::string& job_id,

@@ -69,6 +69,7 @@ class CompletionBatchTest : public SchedulerTest {
     return sqlInt("SELECT COUNT(*) FROM scheduler.outbox WHERE job_id = '" + job_ + "'");
   }
   int finishedEvents() {
+    events_->flush();
     auto events = events_->read(job_, "0", 0);
     EXPECT_TRUE(events.ok());
     int n = 0;
