@@ -5,7 +5,9 @@
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Parser.h>
 
+#include <mutex>
 #include <set>
+#include <unordered_map>
 
 #include "common/json.h"
 #include "scheduler/store_internal.h"
@@ -83,7 +85,21 @@ const std::string& prepared(pqxx::transaction_base& w, const std::string& name, 
 }
 
 Result<core::JobSpec> specFromRow(const std::string& spec_json) {
-  return parseStoredSpec(spec_json);
+  // Every lease hands over its job's spec, and a job's tasks are leased by the thousand: parse
+  // each stored text once. Keyed by the text itself, so a changed spec is simply another entry.
+  static std::mutex mutex;
+  static std::unordered_map<std::string, core::JobSpec> parsed;
+  {
+    std::lock_guard lock(mutex);
+    auto it = parsed.find(spec_json);
+    if (it != parsed.end()) return it->second;
+  }
+  auto spec = parseStoredSpec(spec_json);
+  if (!spec.ok()) return spec;
+  std::lock_guard lock(mutex);
+  if (parsed.size() >= 1024) parsed.clear();  // bounded: the active jobs refill it
+  parsed.emplace(spec_json, *spec);
+  return spec;
 }
 
 namespace {

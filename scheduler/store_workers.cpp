@@ -29,8 +29,11 @@ Status SchedulerStore::registerWorker(const WorkerRecord& wr) {
 }
 
 namespace {
-// How long a worker found alive is taken as alive without asking again.
-constexpr std::chrono::milliseconds kKnownWorkerFor{2000};
+// How long a worker found alive is taken as alive without asking again. Every worker call asks,
+// and a busy worker calls several times a second. Nothing unsafe waits on it: bookings only go
+// to workers alive in the database, and progress and completions are fenced by their attempt. A
+// worker another scheduler declared lost learns it within this long.
+constexpr std::chrono::milliseconds kKnownWorkerFor{10'000};
 }  // namespace
 
 Status SchedulerStore::checkWorker(const std::string& worker_id, const std::string& provider) {
