@@ -93,6 +93,9 @@ struct MultipartUploadRecord {
   std::string content_type;
   std::map<std::string, std::string> user_metadata;
   std::int64_t created_ms = 0;
+  // What the upload's object gets (tags, ACL, legal hold, and a lock mode given explicitly);
+  // empty when CreateMultipartUpload asked for none.
+  VersionAttributes attributes;
 };
 
 struct PartRecord {

@@ -134,6 +134,19 @@ Status createMultipartUpload(S3Deps& deps, S3Exchange& ex, const S3Request& req,
       req.hasHeader("content-type") ? req.header("content-type") : kDefaultContentType;
   upload.user_metadata = std::move(*meta);
   upload.created_ms = deps.clock.nowMillis();
+  // Tags, ACL and Object Lock headers bind the object the upload becomes. Checked now, so a bad
+  // header fails the upload before any part is sent. A create carries no body to check.
+  Result<std::optional<VersionAttributes>> attributes =
+      newVersionAttributes(deps, req, req.bucket, true);
+  if (!attributes.ok()) return attributes.error();
+  if (*attributes) {
+    upload.attributes = **attributes;
+    if (!req.hasHeader("x-amz-object-lock-mode")) {
+      // The bucket's default retention counts from the object's creation: applied at completion.
+      upload.attributes.lock_mode.clear();
+      upload.attributes.retain_until_ms = 0;
+    }
+  }
   DCLOUD_TRY(deps.metadata.createUpload(upload));
   ex.sendXml(200, initiateMultipartUploadXml(req.bucket, req.key, upload.upload_id));
   return okStatus();
@@ -239,10 +252,19 @@ Status completeMultipartUpload(S3Deps& deps, S3Exchange& ex, const S3Request& re
   record.data_id = *data_id;
   record.last_modified_ms = deps.clock.nowMillis();
   record.version_id = newVersionId(deps);
-  // Object Lock: the bucket's default retention binds multipart uploads too.
-  Result<std::optional<VersionAttributes>> retention = defaultVersionAttributes(deps, req.bucket);
-  if (!retention.ok()) return retention.error();
-  record.attributes = *retention;
+  // What the create asked for; without a lock mode of its own, the bucket's default retention
+  // binds multipart uploads too.
+  VersionAttributes attributes = upload->attributes;
+  if (attributes.lock_mode.empty()) {
+    Result<std::optional<VersionAttributes>> retention =
+        defaultVersionAttributes(deps, req.bucket);
+    if (!retention.ok()) return retention.error();
+    if (*retention) {
+      attributes.lock_mode = (*retention)->lock_mode;
+      attributes.retain_until_ms = (*retention)->retain_until_ms;
+    }
+  }
+  if (!attributes.empty()) record.attributes = attributes;
   Result<PutOutcome> outcome = deps.metadata.completeUpload(upload->upload_id, record);
   if (!outcome.ok()) {
     removeAll(deps, {record.data_id});

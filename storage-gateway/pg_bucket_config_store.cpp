@@ -31,17 +31,6 @@ Error noSuchVersion() {
   return s3Error("NoSuchVersion", "The specified version does not exist.");
 }
 
-std::string tagsJson(const TagSet& tags) {
-  Poco::JSON::Array::Ptr arr = new Poco::JSON::Array;
-  for (const auto& [k, v] : tags) {
-    Poco::JSON::Array::Ptr pair = new Poco::JSON::Array;
-    pair->add(k);
-    pair->add(v);
-    arr->add(pair);
-  }
-  return toJson(arr);
-}
-
 TagSet parseTags(const std::string& text) {
   TagSet out;
   try {
@@ -84,6 +73,17 @@ void writeAttributes(pqxx::work& w, const std::string& bucket, const std::string
 }
 
 }  // namespace
+
+std::string tagsJson(const TagSet& tags) {
+  Poco::JSON::Array::Ptr arr = new Poco::JSON::Array;
+  for (const auto& [k, v] : tags) {
+    Poco::JSON::Array::Ptr pair = new Poco::JSON::Array;
+    pair->add(k);
+    pair->add(v);
+    arr->add(pair);
+  }
+  return toJson(arr);
+}
 
 VersionAttributes versionAttributesFrom(const pqxx::row& r, pqxx::row::size_type first) {
   VersionAttributes a;

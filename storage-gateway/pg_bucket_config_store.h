@@ -16,6 +16,8 @@ namespace dcloud::gateway {
 // The attributes in r's columns first.. first + 4: lock_mode, retain_until_ms, legal_hold,
 // tags::text, acl.
 VersionAttributes versionAttributesFrom(const pqxx::row& r, pqxx::row::size_type first);
+// Tags as stored in a jsonb column ([[key, value], ...]).
+std::string tagsJson(const TagSet& tags);
 // Before a version is removed by id: AccessDenied while Object Lock protects it at now_ms.
 Status checkVersionRemovable(pqxx::work& w, const std::string& bucket, const std::string& key,
                              const std::string& version_id, std::int64_t now_ms,

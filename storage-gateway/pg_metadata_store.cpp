@@ -527,10 +527,12 @@ Status PgMetadataStore::createUpload(const MultipartUploadRecord& u) {
     try {
       w.exec_params0(
           "INSERT INTO gateway.multipart_uploads (upload_id, bucket, key, principal, "
-          "content_type, user_metadata, created_at) VALUES ($1, $2, $3, $4, $5, $6::jsonb, "
-          "to_timestamp($7::bigint / 1000.0))",
+          "content_type, user_metadata, created_at, lock_mode, retain_until_ms, legal_hold, tags, "
+          "acl) VALUES ($1, $2, $3, $4, $5, $6::jsonb, to_timestamp($7::bigint / 1000.0), $8, $9, "
+          "$10, $11::jsonb, $12)",
           u.upload_id, u.bucket, u.key, u.principal, u.content_type, metadataJson(u.user_metadata),
-          u.created_ms);
+          u.created_ms, u.attributes.lock_mode, u.attributes.retain_until_ms,
+          u.attributes.legal_hold, tagsJson(u.attributes.tags), u.attributes.acl);
     } catch (const pqxx::foreign_key_violation&) {
       return s3Error("NoSuchBucket", "The specified bucket does not exist");
     }
@@ -544,7 +546,9 @@ Result<MultipartUploadRecord> PgMetadataStore::getUpload(const std::string& uplo
     pqxx::read_transaction w(c);
     pqxx::result row = w.exec_params(
         "SELECT upload_id, bucket, key, principal, content_type, user_metadata::text, " +
-            millisOf("created_at") + " FROM gateway.multipart_uploads WHERE upload_id = $1",
+            millisOf("created_at") +
+            ", lock_mode, retain_until_ms, legal_hold, tags::text, acl "
+            "FROM gateway.multipart_uploads WHERE upload_id = $1",
         upload_id);
     if (row.empty()) return noSuchUpload();
     MultipartUploadRecord u;
@@ -555,6 +559,7 @@ Result<MultipartUploadRecord> PgMetadataStore::getUpload(const std::string& uplo
     u.content_type = row[0][4].as<std::string>();
     u.user_metadata = parseMetadata(row[0][5].as<std::string>());
     u.created_ms = row[0][6].as<std::int64_t>();
+    u.attributes = versionAttributesFrom(row[0], 7);
     return u;
   });
 }
