@@ -72,6 +72,13 @@ Status copyObject(S3Deps& deps, S3Exchange& ex, const S3Request& req, const Auth
   if (directive != "COPY" && directive != "REPLACE") {
     return s3Error("InvalidArgument", "Unknown metadata directive.");
   }
+  // Tags follow their own directive: the source's by default, x-amz-tagging's with REPLACE.
+  const std::string tagging_directive = req.hasHeader("x-amz-tagging-directive")
+                                            ? req.header("x-amz-tagging-directive")
+                                            : "COPY";
+  if (tagging_directive != "COPY" && tagging_directive != "REPLACE") {
+    return s3Error("InvalidArgument", "Unknown tagging directive.");
+  }
   Result<BucketRecord> source_bucket =
       authorizeBucket(deps, auth, source->bucket, Operation::kGetObject, source->key);
   if (!source_bucket.ok()) return source_bucket.error();
@@ -122,6 +129,19 @@ Status copyObject(S3Deps& deps, S3Exchange& ex, const S3Request& req, const Auth
     record.user_metadata = std::move(*meta);
   }
   record.attributes = std::move(*attributes);
+  if (tagging_directive == "COPY") {
+    Result<VersionAttributes> source_attributes =
+        found->attributes ? Result<VersionAttributes>(*found->attributes)
+                          : deps.metadata.getVersionAttributes(source->bucket, source->key,
+                                                               found->version_id);
+    if (!source_attributes.ok()) return source_attributes.error();
+    if (record.attributes) record.attributes->tags.clear();
+    if (!source_attributes->tags.empty()) {
+      if (!record.attributes) record.attributes = VersionAttributes{};
+      record.attributes->tags = source_attributes->tags;
+    }
+    if (record.attributes && record.attributes->empty()) record.attributes.reset();
+  }
   Result<PutOutcome> outcome = commitObject(deps, record, copied->data_id, *condition);
   if (!outcome.ok()) return outcome.error();
   if (source_bucket->versioning != Versioning::kUnversioned || source->version_id) {

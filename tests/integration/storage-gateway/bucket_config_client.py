@@ -120,6 +120,42 @@ check(r["Mode"] == "COMPLIANCE" and r["RetainUntilDate"].date()
 check(code_of(lambda: s3.delete_object(Bucket="locked", Key="auto", VersionId=v_def))
       == "AccessDenied", "a version under default retention cannot be deleted")
 
+# A multipart upload's object gets what its create asked for; without a mode, the default.
+mp = s3.create_multipart_upload(Bucket="locked", Key="big", ObjectLockMode="GOVERNANCE",
+                                ObjectLockRetainUntilDate=later, ObjectLockLegalHoldStatus="ON",
+                                Tagging="kind=backup")
+part = s3.upload_part(Bucket="locked", Key="big", UploadId=mp["UploadId"], PartNumber=1,
+                      Body=b"m" * 1024)
+v_mp = s3.complete_multipart_upload(
+    Bucket="locked", Key="big", UploadId=mp["UploadId"],
+    MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": part["ETag"]}]})["VersionId"]
+r = s3.get_object_retention(Bucket="locked", Key="big", VersionId=v_mp)["Retention"]
+check(r["Mode"] == "GOVERNANCE" and r["RetainUntilDate"].date() == later.date(),
+      "CreateMultipartUpload's retention binds the completed object")
+check(s3.get_object_legal_hold(Bucket="locked", Key="big", VersionId=v_mp)["LegalHold"]["Status"]
+      == "ON", "CreateMultipartUpload's legal hold binds the completed object")
+check(s3.get_object_tagging(Bucket="locked", Key="big", VersionId=v_mp)["TagSet"]
+      == [{"Key": "kind", "Value": "backup"}], "CreateMultipartUpload's tags")
+check(code_of(lambda: s3.delete_object(Bucket="locked", Key="big", VersionId=v_mp,
+                                       BypassGovernanceRetention=True)) == "AccessDenied",
+      "the multipart object's legal hold blocks deletion")
+s3.put_object_legal_hold(Bucket="locked", Key="big", VersionId=v_mp, LegalHold={"Status": "OFF"})
+mp = s3.create_multipart_upload(Bucket="locked", Key="big2")
+part = s3.upload_part(Bucket="locked", Key="big2", UploadId=mp["UploadId"], PartNumber=1,
+                      Body=b"n" * 1024)
+s3.complete_multipart_upload(Bucket="locked", Key="big2", UploadId=mp["UploadId"],
+                             MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": part["ETag"]}]})
+r = s3.get_object_retention(Bucket="locked", Key="big2")["Retention"]
+check(r["Mode"] == "COMPLIANCE" and r["RetainUntilDate"].date()
+      == (now + datetime.timedelta(days=1)).date(),
+      "default retention applied to a multipart upload without lock headers")
+check(code_of(lambda: s3.create_multipart_upload(
+    Bucket="plain", Key="x", ObjectLockMode="GOVERNANCE", ObjectLockRetainUntilDate=later))
+      == "InvalidRequest", "lock headers refused on a multipart upload to a plain bucket")
+check(code_of(lambda: s3.create_multipart_upload(
+    Bucket="locked", Key="x", ObjectLockMode="FOREVER", ObjectLockRetainUntilDate=later))
+      == "InvalidArgument", "an unknown lock mode is refused at CreateMultipartUpload")
+
 # ---- Tagging ----
 s3.put_object(Bucket="plain", Key="tagged", Body=b"t", Tagging="project=apollo&stage=raw")
 check(s3.get_object(Bucket="plain", Key="tagged")["TagCount"] == 2, "x-amz-tagging-count")
@@ -137,6 +173,22 @@ check(code_of(lambda: s3.put_object_tagging(Bucket="plain", Key="tagged",
 check(code_of(lambda: s3.put_object_tagging(
     Bucket="plain", Key="tagged", Tagging={"TagSet": [{"Key": "k" * 129, "Value": "v"}]}))
       == "InvalidTag", "tag keys of at most 128 characters")
+# CopyObject carries the source's tags unless told to replace them (TaggingDirective).
+s3.copy_object(Bucket="plain", Key="tagged-copy", CopySource={"Bucket": "plain", "Key": "tagged"},
+               Tagging="ignored=yes")
+check(s3.get_object_tagging(Bucket="plain", Key="tagged-copy")["TagSet"]
+      == [{"Key": "stage", "Value": "done"}], "CopyObject copies the source's tags")
+s3.copy_object(Bucket="plain", Key="tagged-copy", CopySource={"Bucket": "plain", "Key": "tagged"},
+               TaggingDirective="REPLACE", Tagging="owner=ops")
+check(s3.get_object_tagging(Bucket="plain", Key="tagged-copy")["TagSet"]
+      == [{"Key": "owner", "Value": "ops"}], "CopyObject with TaggingDirective REPLACE")
+s3.copy_object(Bucket="plain", Key="tagged-copy", CopySource={"Bucket": "plain", "Key": "tagged"},
+               TaggingDirective="REPLACE")
+check(s3.get_object_tagging(Bucket="plain", Key="tagged-copy")["TagSet"] == [],
+      "REPLACE without tags leaves the copy untagged")
+check(code_of(lambda: s3.copy_object(
+    Bucket="plain", Key="tagged-copy", CopySource={"Bucket": "plain", "Key": "tagged"},
+    TaggingDirective="MERGE")) == "InvalidArgument", "an unknown tagging directive is refused")
 s3.delete_object_tagging(Bucket="plain", Key="tagged")
 check(s3.get_object_tagging(Bucket="plain", Key="tagged")["TagSet"] == [], "DeleteObjectTagging")
 check(code_of(lambda: s3.get_bucket_tagging(Bucket="plain")) == "NoSuchTagSet",
