@@ -104,6 +104,7 @@ struct PartRecord {
   std::int64_t size = 0;
   std::string etag;  // md5 hex of the part
   std::string data_id;
+  std::int64_t uploaded_ms = 0;  // 0: not recorded (parts stored before sql/0015)
 };
 
 struct CreateBucketOutcome {

@@ -52,7 +52,6 @@ Status listParts(S3Deps& deps, S3Exchange& ex, const S3Request& req, const AuthC
   out.key = req.key;
   out.upload_id = upload->upload_id;
   out.owner = upload->principal;
-  out.initiated_ms = upload->created_ms;
   out.part_number_marker = static_cast<int>(std::min<long long>(*marker, 10000));
   out.max_parts = static_cast<int>(std::min<long long>(*max_parts, 1000));
   for (PartRecord& p : *parts) {
@@ -61,6 +60,7 @@ Status listParts(S3Deps& deps, S3Exchange& ex, const S3Request& req, const AuthC
       out.truncated = true;
       break;
     }
+    if (p.uploaded_ms == 0) p.uploaded_ms = upload->created_ms;  // stored before sql/0015
     out.parts.push_back(std::move(p));
   }
   if (!out.parts.empty()) out.next_part_number_marker = out.parts.back().part_number;

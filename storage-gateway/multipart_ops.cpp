@@ -100,7 +100,8 @@ Status uploadPartCopy(S3Deps& deps, S3Exchange& ex, const S3Request& req, const 
   }
   Result<CopiedData> copied = copyObjectData(deps, *found, req.bucket, range->first, range->second);
   if (!copied.ok()) return copied.error();
-  PartRecord part{upload.upload_id, number, range->second, copied->md5_hex, copied->data_id};
+  PartRecord part{upload.upload_id,    number,           range->second,
+                  copied->md5_hex,     copied->data_id,  deps.clock.nowMillis()};
   Result<std::optional<std::string>> previous = deps.metadata.putPart(part);
   if (!previous.ok()) {
     removeAll(deps, {part.data_id});
@@ -110,7 +111,7 @@ Status uploadPartCopy(S3Deps& deps, S3Exchange& ex, const S3Request& req, const 
   if (source_bucket->versioning != Versioning::kUnversioned || source->version_id) {
     ex.setHeader("x-amz-copy-source-version-id", found->version_id);
   }
-  ex.sendXml(200, copyPartResultXml(part.etag, deps.clock.nowMillis()));
+  ex.sendXml(200, copyPartResultXml(part.etag, part.uploaded_ms));
   return okStatus();
 }
 
@@ -173,7 +174,7 @@ Status uploadPart(S3Deps& deps, S3Exchange& ex, const S3Request& req, const Auth
   if (!received.ok()) return received.error();
   DCLOUD_TRY((*writer)->finish());
   PartRecord part{upload->upload_id, static_cast<int>(number), plan->object_bytes,
-                  received->md5_hex, (*writer)->id()};
+                  received->md5_hex, (*writer)->id(),          deps.clock.nowMillis()};
   Result<std::optional<std::string>> previous = deps.metadata.putPart(part);
   if (!previous.ok()) {
     removeAll(deps, {part.data_id});

@@ -61,7 +61,7 @@ std::string listPartsXml(const ListPartsResponse& r) {
   for (const PartRecord& p : r.parts) {
     out += "<Part>";
     element(out, "PartNumber", std::to_string(p.part_number));
-    element(out, "LastModified", isoTimestamp(r.initiated_ms));
+    element(out, "LastModified", isoTimestamp(p.uploaded_ms));
     element(out, "ETag", "\"" + p.etag + "\"");
     element(out, "Size", std::to_string(p.size));
     out += "</Part>";

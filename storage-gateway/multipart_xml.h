@@ -17,7 +17,6 @@ struct ListPartsResponse {
   std::string key;
   std::string upload_id;
   std::string owner;  // principal of the upload
-  std::int64_t initiated_ms = 0;
   int part_number_marker = 0;
   int next_part_number_marker = 0;
   int max_parts = 1000;

@@ -577,10 +577,11 @@ Result<std::optional<std::string>> PgMetadataStore::putPart(const PartRecord& p)
         "FOR UPDATE",
         p.upload_id, p.part_number);
     w.exec_params0(
-        "INSERT INTO gateway.multipart_parts (upload_id, part_number, size, etag, data_id) "
-        "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (upload_id, part_number) DO UPDATE SET "
-        "size = EXCLUDED.size, etag = EXCLUDED.etag, data_id = EXCLUDED.data_id",
-        p.upload_id, p.part_number, p.size, p.etag, p.data_id);
+        "INSERT INTO gateway.multipart_parts (upload_id, part_number, size, etag, data_id, "
+        "uploaded_at) VALUES ($1, $2, $3, $4, $5, to_timestamp($6::bigint / 1000.0)) "
+        "ON CONFLICT (upload_id, part_number) DO UPDATE SET size = EXCLUDED.size, "
+        "etag = EXCLUDED.etag, data_id = EXCLUDED.data_id, uploaded_at = EXCLUDED.uploaded_at",
+        p.upload_id, p.part_number, p.size, p.etag, p.data_id, p.uploaded_ms);
     w.commit();
     if (old.empty()) return Out{};
     return Out{old[0][0].as<std::string>()};
@@ -592,13 +593,13 @@ Result<std::vector<PartRecord>> PgMetadataStore::listParts(const std::string& up
   return pool_->with<Out>([&](Conn& c) -> Result<Out> {
     pqxx::read_transaction w(c);
     pqxx::result rows = w.exec_params(
-        "SELECT part_number, size, etag, data_id FROM gateway.multipart_parts "
-        "WHERE upload_id = $1 ORDER BY part_number",
+        "SELECT part_number, size, etag, data_id, COALESCE(" + millisOf("uploaded_at") +
+            ", 0) FROM gateway.multipart_parts WHERE upload_id = $1 ORDER BY part_number",
         upload_id);
     Out out;
     for (const auto& r : rows) {
       out.push_back({upload_id, r[0].as<int>(), r[1].as<std::int64_t>(), r[2].as<std::string>(),
-                     r[3].as<std::string>()});
+                     r[3].as<std::string>(), r[4].as<std::int64_t>()});
     }
     return out;
   });

@@ -1,9 +1,11 @@
 """Drives UploadPartCopy, ListParts and ListMultipartUploads with Debian's python3-boto3, paging
 with boto3's own paginators. Usage: multipart_client.py ENDPOINT BUCKET. Exit 0 = all good.
 Leaves exactly one object, "dst", built from ranges of "src"; every other upload is aborted."""
+import datetime
 import hashlib
 import random
 import sys
+import time
 
 import boto3
 from botocore.config import Config
@@ -101,6 +103,15 @@ for page in s3.get_paginator("list_parts").paginate(Bucket=bucket, Key="listed",
     numbers += [(p["PartNumber"], p["Size"], p["ETag"].strip('"')) for p in page.get("Parts", [])]
 check(numbers == [(n, 2, hashlib.md5(b"p%d" % n).hexdigest()) for n in (1, 2, 3, 5, 8)],
       "paginated ListParts sees every part once with size and ETag")
+# A part's LastModified is its own upload's time, not the upload's start.
+time.sleep(1.1)
+s3.upload_part(Bucket=bucket, Key="listed", UploadId=up2, PartNumber=2, Body=b"p2")
+listed = s3.list_parts(Bucket=bucket, Key="listed", UploadId=up2)
+initiated = [u["Initiated"] for u in s3.list_multipart_uploads(Bucket=bucket)["Uploads"]
+             if u["UploadId"] == up2][0]
+modified = {p["PartNumber"]: p["LastModified"] for p in listed["Parts"]}
+check(modified[2] >= initiated + datetime.timedelta(seconds=1) and modified[1] < modified[2],
+      "ListParts reports each part's own upload time")
 check(error_code(lambda: s3.list_parts(Bucket=bucket, Key="listed", UploadId="ffff")) == "NoSuchUpload",
       "ListParts of an unknown upload")
 
