@@ -2,7 +2,6 @@
 
 #include <Poco/Net/HTTPRequestHandler.h>
 #include <Poco/Net/HTTPRequestHandlerFactory.h>
-#include <Poco/Net/HTTPServer.h>
 #include <Poco/Net/HTTPServerParams.h>
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerResponse.h>
@@ -15,6 +14,7 @@
 
 #include "common/crypto.h"
 #include "common/http_errors.h"
+#include "common/http_listener.h"
 
 namespace dcloud {
 
@@ -286,7 +286,11 @@ Status ApiServer::start() {
     // An idle kept connection holds one of max_threads; clients (ApiClient) drop theirs after 2 s.
     params->setKeepAliveTimeout(Poco::Timespan(5, 0));
     params->setTimeout(Poco::Timespan(120, 0));
-    server_ = std::make_unique<Poco::Net::HTTPServer>(new Factory(*this), socket, params);
+    // A request head Poco cannot read (a Content-Length that is no number) still gets JSON.
+    server_ = std::make_unique<HttpListener>(
+        new Factory(*this), socket, params, [](const std::string& reason) {
+          return BadRequestReply{errorJson(invalidArgument(reason)), "application/json"};
+        });
     server_->start();
   } catch (const Poco::Exception& e) {
     return unavailable("cannot listen on " + config_.host + ":" + std::to_string(config_.port) +

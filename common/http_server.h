@@ -1,5 +1,5 @@
 #pragma once
-// A JSON API server on Poco::Net::HTTPServer: one Endpoint class per route, one Router, signed
+// A JSON API server on Poco::Net (HttpListener): one Endpoint class per route, one Router, signed
 // requests verified before the endpoint runs, a body-size limit, one log line and metrics per
 // request, GET /healthz and GET /metrics built in, and a top-level catch that turns a stray
 // exception into a logged 500. Endpoints may block (long polls); size max_threads for that.
@@ -19,11 +19,9 @@
 #include "common/result.h"
 #include "common/signed_request.h"
 
-namespace Poco::Net {
-class HTTPServer;
-}
-
 namespace dcloud {
+
+class HttpListener;
 
 struct ApiRequest {
   std::string method;
@@ -135,7 +133,7 @@ class ApiServer {
   MetricsRegistry& metrics_;
   std::function<Status()> health_;
   Logger log_;
-  std::unique_ptr<Poco::Net::HTTPServer> server_;
+  std::unique_ptr<HttpListener> server_;
   std::uint16_t port_ = 0;
 };
 

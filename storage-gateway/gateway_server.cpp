@@ -3,7 +3,6 @@
 #include <Poco/Net/Context.h>
 #include <Poco/Net/HTTPRequestHandler.h>
 #include <Poco/Net/HTTPRequestHandlerFactory.h>
-#include <Poco/Net/HTTPServer.h>
 #include <Poco/Net/HTTPServerParams.h>
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerRequestImpl.h>
@@ -20,6 +19,7 @@
 #include <thread>
 
 #include "common/http_errors.h"
+#include "common/http_listener.h"
 #include "common/log.h"
 #include "storage-gateway/admin_api.h"
 #include "storage-gateway/authenticator.h"
@@ -43,30 +43,6 @@ std::string lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return s;
-}
-
-// Sends a whole reply to a request whose body is left unread, then ends the connection. Closing
-// at once would make the kernel answer the unread bytes with a reset, which can destroy the reply
-// before the client reads it; so stop sending, then discard what the client still sends, for a
-// bounded time and size.
-void replyAndClose(Poco::Net::StreamSocket& socket, const std::string& reply) {
-  try {
-    for (std::size_t sent = 0; sent < reply.size();) {
-      const int n = socket.sendBytes(reply.data() + sent, static_cast<int>(reply.size() - sent));
-      if (n <= 0) return;
-      sent += static_cast<std::size_t>(n);
-    }
-    socket.shutdownSend();
-    socket.setReceiveTimeout(Poco::Timespan(1, 0));
-    char buf[16384];
-    for (std::int64_t total = 0; total < kMaxDrainBytes;) {
-      const int n = socket.receiveBytes(buf, sizeof buf);
-      if (n <= 0) break;
-      total += n;
-    }
-  } catch (const Poco::Exception&) {
-    // A timeout or reset: the client has had its chance to read the reply.
-  }
 }
 
 std::string badContentLengthReply(const std::string& resource, const std::string& request_id) {
@@ -536,13 +512,19 @@ Status GatewayServer::start() {
     params->setKeepAlive(true);
     params->setKeepAliveTimeout(Poco::Timespan(5, 0));
     pool_ = std::make_unique<Poco::ThreadPool>(2, config_.max_threads);
+    // A request head Poco cannot read (a Content-Length that is no number) still gets S3's error.
+    BadRequestReplier bad_request = [random = &state_->services.random](const std::string&) {
+      return BadRequestReply{errorXml("InvalidArgument", "Content-Length must be a decimal number.",
+                                      "", random->hex(8)),
+                             "application/xml"};
+    };
     if (plain) {
       Poco::Net::ServerSocket socket;
       socket.bind(Poco::Net::SocketAddress(config_.host, config_.port), true);
       socket.listen(128);
       port_ = socket.address().port();
       server_ =
-          std::make_unique<Poco::Net::HTTPServer>(new Factory(*state_), *pool_, socket, params);
+          std::make_unique<HttpListener>(new Factory(*state_), *pool_, socket, params, bad_request);
     }
     if (tls) {
       if (!ssl_initialized_) Poco::Net::initializeSSL();
@@ -558,7 +540,7 @@ Status GatewayServer::start() {
       tls_port_ = socket.address().port();
       if (!plain) port_ = tls_port_;
       tls_server_ =
-          std::make_unique<Poco::Net::HTTPServer>(new Factory(*state_), *pool_, socket, params);
+          std::make_unique<HttpListener>(new Factory(*state_), *pool_, socket, params, bad_request);
     }
     if (server_) server_->start();
     if (tls_server_) tls_server_->start();
@@ -578,21 +560,21 @@ Status GatewayServer::start() {
 
 void GatewayServer::stop() {
   if (!server_ && !tls_server_) return;
-  std::vector<Poco::Net::HTTPServer*> servers;
-  for (Poco::Net::HTTPServer* s : {server_.get(), tls_server_.get()}) {
+  std::vector<HttpListener*> servers;
+  for (HttpListener* s : {server_.get(), tls_server_.get()}) {
     if (s != nullptr) servers.push_back(s);
   }
-  for (Poco::Net::HTTPServer* s : servers) s->stop();
+  for (HttpListener* s : servers) s->stop();
   auto busy = [&] {
     int n = 0;
-    for (Poco::Net::HTTPServer* s : servers) n += s->currentConnections();
+    for (HttpListener* s : servers) n += s->currentConnections();
     return n > 0;
   };
   // Running requests get a short grace period; idle keep-alive connections are closed after it.
   for (int i = 0; i < 50 && busy(); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-  for (Poco::Net::HTTPServer* s : servers) s->stopAll(true);
+  for (HttpListener* s : servers) s->stopAll(true);
   pool_->joinAll();
   server_.reset();
   tls_server_.reset();

@@ -19,11 +19,11 @@
 #include "storage-gateway/metadata_store.h"
 #include "storage-gateway/object_store.h"
 
+namespace dcloud {
+class HttpListener;
+}
 namespace Poco {
 class ThreadPool;
-namespace Net {
-class HTTPServer;
-}
 }  // namespace Poco
 
 namespace dcloud::gateway {
@@ -85,8 +85,8 @@ class GatewayServer {
   GatewayConfig config_;
   std::unique_ptr<State> state_;
   std::unique_ptr<Poco::ThreadPool> pool_;
-  std::unique_ptr<Poco::Net::HTTPServer> server_;
-  std::unique_ptr<Poco::Net::HTTPServer> tls_server_;
+  std::unique_ptr<HttpListener> server_;
+  std::unique_ptr<HttpListener> tls_server_;
   std::uint16_t port_ = 0;
   std::uint16_t tls_port_ = 0;
   bool ssl_initialized_ = false;

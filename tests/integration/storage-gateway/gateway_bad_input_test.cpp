@@ -139,12 +139,13 @@ TEST_F(BadInputTest, WrongContentLengths) {
     EXPECT_EQ(r.status, 400) << "Content-Length: " << length << "\n" << r.body;
     EXPECT_EQ(xmlCode(r), "InvalidArgument") << "Content-Length: " << length;
   }
-  // What Poco's own number parser refuses while reading the head never reaches the gateway:
-  // Poco closes the connection without a reply (known limitation; the server keeps serving).
-  for (const char* length : {"abc", "1e3", "0x5", "99999999999999999999999"}) {
-    HttpReply r = signedRequest(alice_creds_, "PUT", "/bad/cl", "hello",
-                                {{"content-length", length}}, kUnsignedPayload);
-    EXPECT_TRUE(r.status == 0 || r.status == 400) << "Content-Length: " << length << r.body;
+  // What Poco's own number parser refuses while reading the head never reaches a handler; the
+  // listener answers it (common/http_listener.h) instead of closing the connection mutely.
+  for (const std::string length : {"abc", "1e3", "0x5", "99999999999999999999999"}) {
+    HttpReply r = raw("PUT /bad/cl HTTP/1.1\r\nHost: x\r\nContent-Length: " + length +
+                      "\r\nConnection: close\r\n\r\nhello");
+    EXPECT_EQ(r.status, 400) << "Content-Length: " << length << "\n" << r.body;
+    EXPECT_EQ(xmlCode(r), "InvalidArgument") << "Content-Length: " << length;
   }
   // Two different lengths: the body's size is ambiguous, so nothing is stored.
   HttpReply twice =

@@ -1,5 +1,6 @@
 #include "common/http_server.h"
 
+#include <Poco/Net/StreamSocket.h>
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -248,6 +249,26 @@ TEST_F(HttpServerTest, OversizedBodyIs400) {
   auto ok = httpRequest("POST", base_ + "/v1/open", {}, std::string(kMaxBody, 'x'));
   ASSERT_TRUE(ok.ok()) << ok.error().toString();
   EXPECT_EQ(ok->status, 201) << ok->body;
+}
+
+TEST_F(HttpServerTest, AContentLengthPocoCannotParseIsAnswered400) {
+  // Poco refuses these while it reads the head, before any handler: the listener still answers.
+  for (const std::string length : {"abc", "1e3", "99999999999999999999999"}) {
+    Poco::Net::StreamSocket socket(Poco::Net::SocketAddress("127.0.0.1", server_->port()));
+    socket.setReceiveTimeout(Poco::Timespan(10, 0));
+    const std::string request = "POST /v1/open HTTP/1.1\r\nHost: x\r\nContent-Length: " + length +
+                                "\r\nConnection: close\r\n\r\nabc";
+    socket.sendBytes(request.data(), static_cast<int>(request.size()));
+    std::string reply;
+    char buf[4096];
+    for (int n; (n = socket.receiveBytes(buf, sizeof buf)) > 0;) reply.append(buf, n);
+    EXPECT_EQ(reply.rfind("HTTP/1.1 400 ", 0), 0u) << length << ": " << reply;
+    EXPECT_NE(reply.find("Content-Type: application/json"), std::string::npos) << reply;
+    EXPECT_NE(reply.find("Content-Length must be a decimal number"), std::string::npos) << reply;
+  }
+  auto r = httpRequest("GET", base_ + "/v1/open", {}, "");
+  ASSERT_TRUE(r.ok()) << r.error().toString();
+  EXPECT_EQ(r->status, 200) << "the server keeps serving";
 }
 
 TEST_F(HttpServerTest, ThrowingEndpointIs500AndServerKeepsServing) {
