@@ -165,8 +165,9 @@ std::string refreshJobState(pqxx::transaction_base& w, const std::string& job_id
   // and the job would stay running with nothing left to run. NO KEY UPDATE: inserts referencing
   // the job (its charges) need not wait.
   static const std::string kLock = "lock_job";
-  w.exec_prepared(prepared(w, kLock, "SELECT 1 FROM scheduler.jobs WHERE id = $1::uuid "
-                                     "FOR NO KEY UPDATE"),
+  w.exec_prepared(prepared(w, kLock,
+                           "SELECT 1 FROM scheduler.jobs WHERE id = $1::uuid "
+                           "FOR NO KEY UPDATE"),
                   job_id);
   auto rows = w.exec_params(
       "SELECT state, COUNT(*) FROM scheduler.tasks WHERE job_id = $1::uuid "

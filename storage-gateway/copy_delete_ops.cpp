@@ -73,9 +73,8 @@ Status copyObject(S3Deps& deps, S3Exchange& ex, const S3Request& req, const Auth
     return s3Error("InvalidArgument", "Unknown metadata directive.");
   }
   // Tags follow their own directive: the source's by default, x-amz-tagging's with REPLACE.
-  const std::string tagging_directive = req.hasHeader("x-amz-tagging-directive")
-                                            ? req.header("x-amz-tagging-directive")
-                                            : "COPY";
+  const std::string tagging_directive =
+      req.hasHeader("x-amz-tagging-directive") ? req.header("x-amz-tagging-directive") : "COPY";
   if (tagging_directive != "COPY" && tagging_directive != "REPLACE") {
     return s3Error("InvalidArgument", "Unknown tagging directive.");
   }
@@ -131,9 +130,9 @@ Status copyObject(S3Deps& deps, S3Exchange& ex, const S3Request& req, const Auth
   record.attributes = std::move(*attributes);
   if (tagging_directive == "COPY") {
     Result<VersionAttributes> source_attributes =
-        found->attributes ? Result<VersionAttributes>(*found->attributes)
-                          : deps.metadata.getVersionAttributes(source->bucket, source->key,
-                                                               found->version_id);
+        found->attributes
+            ? Result<VersionAttributes>(*found->attributes)
+            : deps.metadata.getVersionAttributes(source->bucket, source->key, found->version_id);
     if (!source_attributes.ok()) return source_attributes.error();
     if (record.attributes) record.attributes->tags.clear();
     if (!source_attributes->tags.empty()) {

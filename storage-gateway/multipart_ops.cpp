@@ -100,8 +100,8 @@ Status uploadPartCopy(S3Deps& deps, S3Exchange& ex, const S3Request& req, const 
   }
   Result<CopiedData> copied = copyObjectData(deps, *found, req.bucket, range->first, range->second);
   if (!copied.ok()) return copied.error();
-  PartRecord part{upload.upload_id,    number,           range->second,
-                  copied->md5_hex,     copied->data_id,  deps.clock.nowMillis()};
+  PartRecord part{upload.upload_id, number,          range->second,
+                  copied->md5_hex,  copied->data_id, deps.clock.nowMillis()};
   Result<std::optional<std::string>> previous = deps.metadata.putPart(part);
   if (!previous.ok()) {
     removeAll(deps, {part.data_id});
@@ -257,8 +257,7 @@ Status completeMultipartUpload(S3Deps& deps, S3Exchange& ex, const S3Request& re
   // binds multipart uploads too.
   VersionAttributes attributes = upload->attributes;
   if (attributes.lock_mode.empty()) {
-    Result<std::optional<VersionAttributes>> retention =
-        defaultVersionAttributes(deps, req.bucket);
+    Result<std::optional<VersionAttributes>> retention = defaultVersionAttributes(deps, req.bucket);
     if (!retention.ok()) return retention.error();
     if (*retention) {
       attributes.lock_mode = (*retention)->lock_mode;

@@ -127,9 +127,9 @@ TEST_F(CompletionBatchTest, TwoSchedulersFinishingOneJobsLastTasksTogetherEndIt)
     EXPECT_EQ(ended, 1) << "exactly one completion ends the job";
     EXPECT_EQ(jobState(), "succeeded");
     EXPECT_EQ(charges(), kTasks);
-    EXPECT_EQ(sqlText("SELECT outputs::text FROM scheduler.tasks WHERE id = '" +
-                      leases[0].task_id + "'"),
-              R"(["frames/\"0001\".png"])");
+    EXPECT_EQ(
+        sqlText("SELECT outputs::text FROM scheduler.tasks WHERE id = '" + leases[0].task_id + "'"),
+        R"(["frames/\"0001\".png"])");
   }
 }
 
