@@ -129,22 +129,35 @@ void replyAndClose(Poco::Net::StreamSocket& socket, const std::string& reply) {
 HttpListener::HttpListener(Poco::Net::HTTPRequestHandlerFactory::Ptr factory,
                            Poco::ThreadPool& pool, const Poco::Net::ServerSocket& socket,
                            Poco::Net::HTTPServerParams::Ptr params, BadRequestReplier bad_request)
-    : HttpListener(std::make_shared<HttpListenerConnections>(), std::move(factory), &pool, socket,
+    : HttpListener(std::make_shared<HttpListenerConnections>(), std::move(factory), pool, socket,
                    std::move(params), std::move(bad_request)) {}
+
+namespace {
+
+// Poco's default pool with room for params' threads, as TCPServer makes it when given no pool
+// (16 threads otherwise: a server of long polls would serve 16 of them and starve the rest).
+Poco::ThreadPool& defaultPoolFor(const Poco::Net::HTTPServerParams& params) {
+  Poco::ThreadPool& pool = Poco::ThreadPool::defaultPool();
+  const int missing = params.getMaxThreads() - pool.capacity();
+  if (missing > 0) pool.addCapacity(missing);
+  return pool;
+}
+
+}  // namespace
 
 HttpListener::HttpListener(Poco::Net::HTTPRequestHandlerFactory::Ptr factory,
                            const Poco::Net::ServerSocket& socket,
                            Poco::Net::HTTPServerParams::Ptr params, BadRequestReplier bad_request)
-    : HttpListener(std::make_shared<HttpListenerConnections>(), std::move(factory), nullptr, socket,
-                   std::move(params), std::move(bad_request)) {}
+    : HttpListener(std::make_shared<HttpListenerConnections>(), std::move(factory),
+                   defaultPoolFor(*params), socket, params, std::move(bad_request)) {}
 
 HttpListener::HttpListener(std::shared_ptr<HttpListenerConnections> connections,
                            Poco::Net::HTTPRequestHandlerFactory::Ptr factory,
-                           Poco::ThreadPool* pool, const Poco::Net::ServerSocket& socket,
+                           Poco::ThreadPool& pool, const Poco::Net::ServerSocket& socket,
                            Poco::Net::HTTPServerParams::Ptr params, BadRequestReplier bad_request)
     : TCPServer(new GuardedConnectionFactory(params, std::move(factory), std::move(bad_request),
                                              connections),
-                pool ? *pool : Poco::ThreadPool::defaultPool(), socket, params),
+                pool, socket, params),
       connections_(std::move(connections)) {}
 
 HttpListener::~HttpListener() {

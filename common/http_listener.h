@@ -42,7 +42,7 @@ class HttpListener : public Poco::Net::TCPServer {
   HttpListener(Poco::Net::HTTPRequestHandlerFactory::Ptr factory, Poco::ThreadPool& pool,
                const Poco::Net::ServerSocket& socket, Poco::Net::HTTPServerParams::Ptr params,
                BadRequestReplier bad_request);
-  // On Poco's default thread pool.
+  // On Poco's default thread pool, grown to params' maximum number of threads.
   HttpListener(Poco::Net::HTTPRequestHandlerFactory::Ptr factory,
                const Poco::Net::ServerSocket& socket, Poco::Net::HTTPServerParams::Ptr params,
                BadRequestReplier bad_request);
@@ -53,7 +53,7 @@ class HttpListener : public Poco::Net::TCPServer {
 
  private:
   HttpListener(std::shared_ptr<HttpListenerConnections> connections,
-               Poco::Net::HTTPRequestHandlerFactory::Ptr factory, Poco::ThreadPool* pool,
+               Poco::Net::HTTPRequestHandlerFactory::Ptr factory, Poco::ThreadPool& pool,
                const Poco::Net::ServerSocket& socket, Poco::Net::HTTPServerParams::Ptr params,
                BadRequestReplier bad_request);
   std::shared_ptr<HttpListenerConnections> connections_;

@@ -4,7 +4,11 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <future>
 #include <memory>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 
@@ -269,6 +273,44 @@ TEST_F(HttpServerTest, AContentLengthPocoCannotParseIsAnswered400) {
   auto r = httpRequest("GET", base_ + "/v1/open", {}, "");
   ASSERT_TRUE(r.ok()) << r.error().toString();
   EXPECT_EQ(r->status, 200) << "the server keeps serving";
+}
+
+// Long polls hold their thread: a server sized for more than Poco's default pool (16 threads)
+// must serve that many requests at once.
+TEST(ApiServerCapacityTest, ServesAsManyRequestsAtOnceAsItHasThreads) {
+  constexpr int kConcurrent = 24;
+  std::mutex mutex;
+  std::condition_variable cv;
+  int waiting = 0;
+  Router router;
+  router.add(
+      "GET", "/v1/gather", Auth::kNone, std::make_shared<FunctionEndpoint>([&](const ApiRequest&) {
+        std::unique_lock lock(mutex);
+        ++waiting;
+        cv.notify_all();
+        const bool all =
+            cv.wait_for(lock, std::chrono::seconds(10), [&] { return waiting >= kConcurrent; });
+        JsonObject o = new Poco::JSON::Object;
+        o->set("all", all);
+        return ApiResponse::json(o);
+      }));
+  ApiServerConfig config;
+  config.name = "capacity";
+  config.max_threads = kConcurrent + 8;
+  MetricsRegistry metrics;
+  ApiServer server(config, std::move(router), nullptr, metrics, [] { return okStatus(); });
+  ASSERT_TRUE(server.start().ok());
+  const std::string url = "http://127.0.0.1:" + std::to_string(server.port()) + "/v1/gather";
+  std::vector<std::future<Result<HttpResult>>> calls;
+  for (int i = 0; i < kConcurrent; ++i) {
+    calls.push_back(
+        std::async(std::launch::async, [&] { return httpRequest("GET", url, {}, ""); }));
+  }
+  for (auto& c : calls) {
+    auto r = c.get();
+    ASSERT_TRUE(r.ok()) << r.error().toString();
+    EXPECT_NE(r->body.find("\"all\":true"), std::string::npos) << r->body;
+  }
 }
 
 TEST_F(HttpServerTest, ThrowingEndpointIs500AndServerKeepsServing) {
