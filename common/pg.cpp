@@ -53,6 +53,20 @@ Status PgPool::withStatus(const std::function<Status(pqxx::connection&)>& fn) {
   return okStatus();
 }
 
+std::string pgTextArray(const std::vector<std::string>& items) {
+  std::string out = "{";
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (i > 0) out += ',';
+    out += '"';
+    for (char c : items[i]) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
+    }
+    out += '"';
+  }
+  return out + "}";
+}
+
 Error pgError(const std::exception& e) {
   if (dynamic_cast<const pqxx::broken_connection*>(&e)) {
     return unavailable(std::string("database connection lost: ") + e.what());

@@ -43,6 +43,10 @@ class PgPool {
   int out_ = 0;
 };
 
+// pqxx 6 has no array parameters: a list travels as a PostgreSQL array literal, each item quoted
+// (`$1::text[]`, `$1::uuid[]`, `$1::jsonb[]`, ...).
+std::string pgTextArray(const std::vector<std::string>& items);
+
 // Maps a caught exception (from pqxx or elsewhere) to an Error: broken connection -> Unavailable,
 // unique violation -> AlreadyExists, serialization failure -> Conflict, others -> Internal.
 Error pgError(const std::exception& e);

@@ -34,20 +34,6 @@ std::string pgArray(const std::vector<std::string>& items) {
   return out + "}";
 }
 
-std::string pgQuotedArray(const std::vector<std::string>& items) {
-  std::string out = "{";
-  for (std::size_t i = 0; i < items.size(); ++i) {
-    if (i) out += ',';
-    out += '"';
-    for (char ch : items[i]) {
-      if (ch == '"' || ch == '\\') out += '\\';
-      out += ch;
-    }
-    out += '"';
-  }
-  return out + "}";
-}
-
 std::vector<std::string> parseJsonList(const std::string& text) {
   std::vector<std::string> out;
   try {

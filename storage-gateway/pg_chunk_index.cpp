@@ -11,21 +11,7 @@ namespace {
 
 using Conn = pqxx::connection;
 
-// pqxx 6 has no array parameters: lists travel as PostgreSQL array literals.
-std::string textArray(const std::vector<std::string>& items) {
-  std::string out = "{";
-  for (std::size_t i = 0; i < items.size(); ++i) {
-    if (i > 0) out += ',';
-    out += '"';
-    for (char c : items[i]) {
-      if (c == '"' || c == '\\') out += '\\';
-      out += c;
-    }
-    out += '"';
-  }
-  return out + "}";
-}
-
+// pqxx 6 has no array parameters: lists travel as PostgreSQL array literals (pgTextArray).
 std::string intArray(const std::vector<std::int64_t>& items) {
   std::string out = "{";
   for (std::size_t i = 0; i < items.size(); ++i) {
@@ -72,8 +58,8 @@ ManifestParams manifestParams(const std::vector<ChunkRef>& refs) {
     sizes.push_back(ref->size);
     sealed.push_back(&ref->sealed);
   }
-  return {textArray(names),  intArray(sizes),      byteaArray(sealed),
-          intArray(offsets), textArray(ref_names), intArray(ref_sizes)};
+  return {pgTextArray(names), intArray(sizes),        byteaArray(sealed),
+          intArray(offsets),  pgTextArray(ref_names), intArray(ref_sizes)};
 }
 
 // Upserts the chunk rows ($4 names, $5 sizes, $9 sealed bytes) touched at $3 for bucket $2; a
@@ -231,7 +217,7 @@ Result<std::set<std::string>> PgChunkIndex::inlineChunks(const std::vector<std::
     pqxx::nontransaction w(c);
     pqxx::result rows = w.exec_params(
         "SELECT name FROM gateway.chunks WHERE name = ANY($1::text[]) AND sealed IS NOT NULL",
-        textArray(names));
+        pgTextArray(names));
     Out out;
     for (const auto& r : rows) out.insert(r[0].as<std::string>());
     return out;
@@ -290,14 +276,14 @@ Result<int> PgChunkIndex::collectChunks(
     pqxx::result locked = w.exec_params(
         "SELECT name FROM gateway.chunks WHERE name = ANY($1::text[]) AND touched_ms < $2 "
         "ORDER BY name FOR UPDATE SKIP LOCKED",
-        textArray(names), cutoff_ms);
+        pgTextArray(names), cutoff_ms);
     std::vector<std::string> candidates;
     for (const auto& r : locked) candidates.push_back(r[0].as<std::string>());
     if (candidates.empty()) return 0;
     // A new statement: it sees every reference committed before the locks were taken.
     pqxx::result referenced = w.exec_params(
         "SELECT DISTINCT chunk FROM gateway.blob_chunks WHERE chunk = ANY($1::text[])",
-        textArray(candidates));
+        pgTextArray(candidates));
     std::vector<std::string> dead;
     for (const std::string& name : candidates) {
       bool used = false;
@@ -310,7 +296,7 @@ Result<int> PgChunkIndex::collectChunks(
     // file) and the next collection deletes.
     Status removed = remove_files(dead);
     if (!removed.ok()) return removed.error();
-    w.exec_params0("DELETE FROM gateway.chunks WHERE name = ANY($1::text[])", textArray(dead));
+    w.exec_params0("DELETE FROM gateway.chunks WHERE name = ANY($1::text[])", pgTextArray(dead));
     w.commit();
     return static_cast<int>(dead.size());
   });
@@ -322,7 +308,7 @@ Result<int> PgChunkIndex::adoptFiles(const std::vector<std::string>& names) {
     pqxx::result added = w.exec_params(
         "INSERT INTO gateway.chunks (name, bucket, size, touched_ms) SELECT n, '', 0, 0 FROM "
         "unnest($1::text[]) AS u(n) ON CONFLICT (name) DO NOTHING RETURNING 1",
-        textArray(names));
+        pgTextArray(names));
     w.commit();
     return static_cast<int>(added.size());
   });
