@@ -25,15 +25,6 @@ std::string jsonList(const std::vector<std::string>& items) {
   return toJson(arr);
 }
 
-std::string pgArray(const std::vector<std::string>& items) {
-  std::string out = "{";
-  for (std::size_t i = 0; i < items.size(); ++i) {
-    if (i) out += ',';
-    out += items[i];
-  }
-  return out + "}";
-}
-
 std::vector<std::string> parseJsonList(const std::string& text) {
   std::vector<std::string> out;
   try {

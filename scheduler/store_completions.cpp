@@ -204,14 +204,14 @@ std::vector<std::optional<Result<CompletionResult>>> SchedulerStore::completeBat
     std::size_t position;
     CompletionResult result;
   };
-  auto applied = pool_.with<std::vector<Finished>>(
-      [&](pqxx::connection& conn) -> Result<std::vector<Finished>> {
-        pqxx::work w(conn);
-        // Each attempt's task, locked in id order (two batches never wait on each other in a
-        // cycle). A row missing (fenced or stale attempt) or not plainly active takes the
-        // per-task path.
-        static const std::string kSelect = "complete_batch_select";
-        auto rows = w.exec_prepared(prepared(w, kSelect, R"sql(
+  auto applied = pool_.with<std::vector<Finished>>([&](pqxx::connection& conn)
+                                                       -> Result<std::vector<Finished>> {
+    pqxx::work w(conn);
+    // Each attempt's task, locked in id order (two batches never wait on each other in a
+    // cycle). A row missing (fenced or stale attempt) or not plainly active takes the
+    // per-task path.
+    static const std::string kSelect = "complete_batch_select";
+    auto rows = w.exec_prepared(prepared(w, kSelect, R"sql(
               SELECT b.i, t.state, t.price, t.job_id::text, j.owner, wk.provider,
                 (j.spec->>'timeout_seconds')::bigint, t.index, j.has_dependents
               FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::int[]) AS b(t, a, w, i)
@@ -220,49 +220,49 @@ std::vector<std::optional<Result<CompletionResult>>> SchedulerStore::completeBat
               JOIN scheduler.workers wk ON wk.id = t.worker_id
               WHERE t.id = ANY($1::uuid[]) AND t.state IN ('leased', 'running')
               ORDER BY t.id FOR UPDATE OF t)sql"),
-                                    pgArray(tasks), pgArray(attempts), pgArray(workers),
-                                    pgArray(positions));
-        std::vector<Finished> finished;
-        std::set<std::string> jobs;  // ordered: locked in id order too
-        std::vector<std::string> f_tasks, f_attempts, f_jobs, f_exit, f_error, f_outputs, f_payer,
-            f_payee, f_cost, f_receipt, f_signature;
-        for (const auto& r : rows) {
-          if (r[8].as<bool>()) continue;  // tasks wait for it: per-task path
-          const auto position = r[0].as<std::size_t>();
-          const Completion& c = *batch[position];
-          Finished f{position, {}};
-          f.result.task = {r[3].as<std::string>(), r[7].as<int>()};
-          f.result.task_state = core::taskStateName(core::TaskState::kSucceeded);
-          // Never billed past the job's timeout, as in completeAlone.
-          f.result.cost = core::attemptCost(
-              r[2].as<Micros>(),
-              std::min<std::int64_t>(c.receipt.wall_millis, r[6].as<std::int64_t>() * 1000));
-          jobs.insert(f.result.task.job_id);
-          f_tasks.push_back(c.task_id);
-          f_attempts.push_back(c.attempt_id);
-          f_jobs.push_back(f.result.task.job_id);
-          f_exit.push_back(std::to_string(c.exit_code));
-          f_error.push_back(c.error);
-          f_outputs.push_back(jsonList(c.outputs));
-          f_payer.push_back(r[4].as<std::string>());
-          f_payee.push_back(r[5].as<std::string>());
-          f_cost.push_back(std::to_string(f.result.cost));
-          f_receipt.push_back(c.receipt_json);
-          f_signature.push_back(c.receipt_signature);
-          finished.push_back(std::move(f));
-        }
-        if (finished.empty()) return finished;  // rolled back: nothing was written
-        // Whether a job ends here is asked under its lock, as refreshJobState does.
-        static const std::string kLockJobs = "complete_batch_lock_jobs";
-        w.exec_prepared(prepared(w, kLockJobs,
-                                 "SELECT 1 FROM scheduler.jobs WHERE id = ANY($1::uuid[]) "
-                                 "ORDER BY id FOR NO KEY UPDATE"),
-                        pgArray({jobs.begin(), jobs.end()}));
-        // Finish the tasks, charge the attempts (receipt_id is unique: never paid twice), and
-        // name the jobs left with no active task (the CTEs' writes are not visible to the outer
-        // query, hence `<> ALL`).
-        static const std::string kFinish = "complete_batch_finish";
-        auto done = w.exec_prepared(prepared(w, kFinish, R"sql(
+                                pgTextArray(tasks), pgTextArray(attempts), pgTextArray(workers),
+                                pgTextArray(positions));
+    std::vector<Finished> finished;
+    std::set<std::string> jobs;  // ordered: locked in id order too
+    std::vector<std::string> f_tasks, f_attempts, f_jobs, f_exit, f_error, f_outputs, f_payer,
+        f_payee, f_cost, f_receipt, f_signature;
+    for (const auto& r : rows) {
+      if (r[8].as<bool>()) continue;  // tasks wait for it: per-task path
+      const auto position = r[0].as<std::size_t>();
+      const Completion& c = *batch[position];
+      Finished f{position, {}};
+      f.result.task = {r[3].as<std::string>(), r[7].as<int>()};
+      f.result.task_state = core::taskStateName(core::TaskState::kSucceeded);
+      // Never billed past the job's timeout, as in completeAlone.
+      f.result.cost = core::attemptCost(
+          r[2].as<Micros>(),
+          std::min<std::int64_t>(c.receipt.wall_millis, r[6].as<std::int64_t>() * 1000));
+      jobs.insert(f.result.task.job_id);
+      f_tasks.push_back(c.task_id);
+      f_attempts.push_back(c.attempt_id);
+      f_jobs.push_back(f.result.task.job_id);
+      f_exit.push_back(std::to_string(c.exit_code));
+      f_error.push_back(c.error);
+      f_outputs.push_back(jsonList(c.outputs));
+      f_payer.push_back(r[4].as<std::string>());
+      f_payee.push_back(r[5].as<std::string>());
+      f_cost.push_back(std::to_string(f.result.cost));
+      f_receipt.push_back(c.receipt_json);
+      f_signature.push_back(c.receipt_signature);
+      finished.push_back(std::move(f));
+    }
+    if (finished.empty()) return finished;  // rolled back: nothing was written
+    // Whether a job ends here is asked under its lock, as refreshJobState does.
+    static const std::string kLockJobs = "complete_batch_lock_jobs";
+    w.exec_prepared(prepared(w, kLockJobs,
+                             "SELECT 1 FROM scheduler.jobs WHERE id = ANY($1::uuid[]) "
+                             "ORDER BY id FOR NO KEY UPDATE"),
+                    pgTextArray({jobs.begin(), jobs.end()}));
+    // Finish the tasks, charge the attempts (receipt_id is unique: never paid twice), and
+    // name the jobs left with no active task (the CTEs' writes are not visible to the outer
+    // query, hence `<> ALL`).
+    static const std::string kFinish = "complete_batch_finish";
+    auto done = w.exec_prepared(prepared(w, kFinish, R"sql(
               WITH b AS (
                 SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::int[], $5::text[],
                   $6::jsonb[], $7::text[], $8::text[], $9::bigint[], $10::jsonb[], $11::text[])
@@ -281,36 +281,35 @@ std::vector<std::optional<Result<CompletionResult>>> SchedulerStore::completeBat
                     AND x.state IN ('pending', 'leased', 'running') AND x.id <> ALL($1::uuid[])))
               SELECT (SELECT COUNT(*) FROM u), (SELECT COUNT(*) FROM o), ended.j::text
               FROM (SELECT 1) one LEFT JOIN ended ON true)sql"),
-                                    pgArray(f_tasks), pgArray(f_attempts), pgArray(f_jobs),
-                                    pgArray(f_exit), pgTextArray(f_error), pgTextArray(f_outputs),
-                                    pgTextArray(f_payer), pgTextArray(f_payee), pgArray(f_cost),
-                                    pgTextArray(f_receipt), pgTextArray(f_signature));
-        const auto n = static_cast<std::int64_t>(finished.size());
-        if (done.empty() || done[0][0].as<std::int64_t>() != n ||
-            done[0][1].as<std::int64_t>() != n) {
-          return internalError("a batch of completions wrote partly; rolled back");
-        }
-        std::map<std::string, std::string> job_states;
-        for (const auto& r : done) {
-          if (r[2].is_null()) continue;
-          const std::string job = r[2].as<std::string>();
-          job_states[job] = refreshJobState(w, job);
-        }
-        // As if applied one after another: a job with active tasks left is running (one finished,
-        // one active: deriveJobState), and a job this batch ended ends with its last completion
-        // here, which alone reports it (the caller announces the job's end once).
-        for (auto f = finished.rbegin(); f != finished.rend(); ++f) {
-          auto it = job_states.find(f->result.task.job_id);
-          if (it == job_states.end()) {
-            f->result.job_state = "running";
-            continue;
-          }
-          f->result.job_state = std::move(it->second);
-          job_states.erase(it);
-        }
-        w.commit();
-        return finished;
-      });
+                                pgTextArray(f_tasks), pgTextArray(f_attempts), pgTextArray(f_jobs),
+                                pgTextArray(f_exit), pgTextArray(f_error), pgTextArray(f_outputs),
+                                pgTextArray(f_payer), pgTextArray(f_payee), pgTextArray(f_cost),
+                                pgTextArray(f_receipt), pgTextArray(f_signature));
+    const auto n = static_cast<std::int64_t>(finished.size());
+    if (done.empty() || done[0][0].as<std::int64_t>() != n || done[0][1].as<std::int64_t>() != n) {
+      return internalError("a batch of completions wrote partly; rolled back");
+    }
+    std::map<std::string, std::string> job_states;
+    for (const auto& r : done) {
+      if (r[2].is_null()) continue;
+      const std::string job = r[2].as<std::string>();
+      job_states[job] = refreshJobState(w, job);
+    }
+    // As if applied one after another: a job with active tasks left is running (one finished,
+    // one active: deriveJobState), and a job this batch ended ends with its last completion
+    // here, which alone reports it (the caller announces the job's end once).
+    for (auto f = finished.rbegin(); f != finished.rend(); ++f) {
+      auto it = job_states.find(f->result.task.job_id);
+      if (it == job_states.end()) {
+        f->result.job_state = "running";
+        continue;
+      }
+      f->result.job_state = std::move(it->second);
+      job_states.erase(it);
+    }
+    w.commit();
+    return finished;
+  });
   if (!applied.ok()) {
     // Nothing of the batch stands: each completion goes its own way, where its error (if any)
     // is its own.

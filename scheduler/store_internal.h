@@ -13,9 +13,6 @@ namespace dcloud::scheduler::detail {
 // pqxx 6 has no array parameters: pass lists as a JSON array and unnest it in SQL.
 std::string jsonList(const std::vector<std::string>& items);
 std::vector<std::string> parseJsonList(const std::string& text);
-// An array literal for a parameter (`$1::uuid[]`) of items with nothing to quote (UUIDs, integers,
-// booleans); any text goes through common/pg.h's pgTextArray.
-std::string pgArray(const std::vector<std::string>& items);
 
 // The owner's balance less escrow held and unsettled charges; and the escrow held.
 extern const char* const kAvailableSql;

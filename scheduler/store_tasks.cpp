@@ -242,8 +242,9 @@ Result<BookedBatch> SchedulerStore::book(pqxx::transaction_base& w,
         UPDATE scheduler.jobs SET state = 'running', wait_reason = ''
         WHERE id IN (SELECT booked_job FROM booked) AND (state = 'queued' OR wait_reason <> ''))
       SELECT (SELECT COUNT(*) FROM fence), booked.* FROM (SELECT 1) one LEFT JOIN booked ON true)sql";
-    auto rows = w.exec_prepared(prepared(w, kBook, kBookSql.c_str()), pgArray(tasks), fencing_token,
-                                pgArray(workers), pgArray(prices), pgArray(delivered));
+    auto rows =
+        w.exec_prepared(prepared(w, kBook, kBookSql.c_str()), pgTextArray(tasks), fencing_token,
+                        pgTextArray(workers), pgTextArray(prices), pgTextArray(delivered));
     if (rows.empty() || rows[0][0].as<int>() == 0) return staleLeader(fencing_token);
     for (const auto& r : rows) {
       if (r[1].is_null()) continue;  // nothing booked: the one row of the outer join
